@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ephport: build the module and the tool, and run the tests in VMs booting
+# Debian's cloud kernels.  See README.md.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+SERIES ?= 6.1 6.12
+EPHPORT_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ephport
+EPHPORT_BUILD ?= $(CURDIR)/.build
+BENCH_OUT ?= bench-results
+export EPHPORT_CACHE EPHPORT_BUILD BENCH_OUT
+
+Q := selftests/qemu
+
+all: module tool
+
+module:
+	@test -d "$(KDIR)" || { echo "ephport: no kernel headers at $(KDIR): install linux-headers-$$(uname -r) or pass KDIR=<headers dir>" >&2; exit 1; }
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+
+tool:
+	$(MAKE) -C tools
+
+deps:
+	@$(Q)/deps.sh
+
+payload: deps
+	$(MAKE) -C selftests payload
+
+# Host unit tests, then the kselftests in a VM of each kernel series.
+check: deps
+	@rm -rf "$(EPHPORT_BUILD)/logs"; mkdir -p "$(EPHPORT_BUILD)/logs"
+	@$(MAKE) -s -C selftests unit payload
+	@selftests/run-tests.sh "$(EPHPORT_BUILD)/unit" $$(cat selftests/unit/tests) \
+		| tee "$(EPHPORT_BUILD)/logs/host-unit.log"; true
+	@selftests/vm.sh check $(SERIES)
+	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log
+
+# One kernel, for iterating: make quick SERIES=6.12
+quick: deps
+	@rm -rf "$(EPHPORT_BUILD)/logs"; mkdir -p "$(EPHPORT_BUILD)/logs"
+	@$(MAKE) -s -C selftests payload
+	@selftests/vm.sh check $(lastword $(SERIES))
+	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log
+
+demo: deps
+	@$(MAKE) -s -C selftests payload
+	@selftests/vm.sh demo 6.12
+
+clean:
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean 2>/dev/null || true
+	$(MAKE) -C tools clean
+	rm -rf "$(EPHPORT_BUILD)"
+
+.PHONY: all module tool deps payload check quick demo clean

@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-module.sh KDIR OUTDIR - build ephport.ko for the kernel headers in KDIR
+# from a copy of the sources in OUTDIR, so that several kernels can be built
+# from one checkout without cleaning in between.  Prints the module's path.
+
+set -eu
+
+kdir=${1:?usage: build-module.sh KDIR OUTDIR}
+out=${2:?usage: build-module.sh KDIR OUTDIR}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+mkdir -p "$out/module"
+cp -p "$top/Kbuild" "$out/"
+# Copy only sources: stale objects from an in-place build must not leak in.
+for f in "$top"/module/*.[ch] "$top"/module/Kbuild; do
+	cmp -s "$f" "$out/module/${f##*/}" || cp -p "$f" "$out/module/"
+done
+make -s -C "$kdir" M="$out" modules >&2
+echo "$out/module/ephport.ko"

@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh KERNEL_DIR MODULE PAYLOAD OUT - build the test VM's initramfs
+#
+#   KERNEL_DIR  a directory made by fetch-kernel.sh
+#   MODULE      ephport.ko built for that kernel
+#   PAYLOAD     directory copied to /ephport (tool, tests, scripts)
+#   OUT         the gzipped cpio archive to write
+#
+# The archive holds a static busybox, /init, the payload, ephport.ko and the
+# few kernel modules the tests load (veth, sctp), decompressed, with their
+# dependencies and a modules.dep made by depmod.
+
+set -eu
+
+kernel=${1:?usage}
+module=${2:?usage}
+payload=${3:?usage}
+out=${4:?usage}
+here=$(cd "$(dirname "$0")" && pwd)
+kmods=${EPHPORT_VM_KMODS:-veth sctp}
+
+die() { echo "mkinitramfs: $*" >&2; exit 1; }
+
+release=$(basename "$(readlink -f "$kernel/build")" | sed 's/^linux-headers-//')
+moddir=$kernel/root/lib/modules/$release
+[ -d "$moddir" ] || die "no modules for $release in $kernel"
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/bin" "$stage/dev" "$stage/proc" "$stage/sys" "$stage/tmp" \
+	"$stage/run" "$stage/etc" "$stage/lib/modules/$release" "$stage/ephport"
+cp /bin/busybox "$stage/bin/busybox"
+cp "$here/init" "$stage/init"
+chmod 755 "$stage/init"
+cp -a "$payload/." "$stage/ephport/"
+cp "$module" "$stage/ephport/ephport.ko"
+printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$stage/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+
+# Copy a kernel module and, recursively, what it depends on.
+add_kmod() {
+	f=$(find "$moddir/kernel" -name "$1.ko*" | head -n 1)
+	[ -n "$f" ] || die "kernel module $1 not found"
+	rel=${f#"$moddir"/}
+	dst=$stage/lib/modules/$release/${rel%.xz}
+	[ -f "$dst" ] && return 0
+	mkdir -p "$(dirname "$dst")"
+	case $f in
+	*.xz) xz -dc "$f" >"$dst" ;;
+	*) cp "$f" "$dst" ;;
+	esac
+	for dep in $(/sbin/modinfo -F depends "$dst" | tr ',' ' '); do
+		add_kmod "$dep"
+	done
+}
+for m in $kmods; do
+	add_kmod "$m"
+done
+cp "$moddir/modules.order" "$moddir/modules.builtin" "$stage/lib/modules/$release/" 2>/dev/null || true
+/sbin/depmod -b "$stage" "$release"
+
+(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-vm.sh KERNEL INITRD LOG [MODE] - boot the test VM, copy its console to
+# stdout and to LOG, and stop it after $EPHPORT_VM_TIMEOUT seconds at most.
+# The VM has no network device: tests use loopback and network namespaces.
+
+set -eu
+
+kernel=${1:?usage: run-vm.sh KERNEL INITRD LOG [MODE]}
+initrd=${2:?usage}
+log=${3:?usage}
+mode=${4:-check}
+timeout=${EPHPORT_VM_TIMEOUT:-900}
+
+# KVM only where the host CPU offers it to us; otherwise software emulation.
+if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
+	accel="-accel kvm -cpu host"
+else
+	accel="-accel tcg"
+fi
+
+mkdir -p "$(dirname "$log")"
+{
+	rc=0
+	timeout -k 10 "$timeout" qemu-system-x86_64 $accel -nographic -no-reboot \
+		-m "${EPHPORT_VM_MEM:-1024}" -smp "${EPHPORT_VM_CPUS:-2}" -nic none \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 quiet panic=-1 EPHPORT_MODE=$mode ${EPHPORT_VM_CMDLINE:-}" \
+		</dev/null 2>&1 || rc=$?
+	[ "$rc" = 0 ] || echo "run-vm: qemu exited with status $rc (124: timed out after ${timeout}s)"
+} | tr -d '\r' | tee "$log"
