@@ -31,7 +31,8 @@ payload: deps
 check: deps
 	@rm -rf "$(EPHPORT_BUILD)/logs"; mkdir -p "$(EPHPORT_BUILD)/logs"
 	@$(MAKE) -s -C selftests unit payload
-	@selftests/run-tests.sh "$(EPHPORT_BUILD)/unit" $$(cat selftests/unit/tests) \
+	@$(MAKE) -s -C tools OUT="$(EPHPORT_BUILD)/unit"
+	@cd "$(EPHPORT_BUILD)/unit" && $(CURDIR)/selftests/run-tests.sh . $$(ls | grep '_test\(\.sh\)\{0,1\}$$') \
 		| tee "$(EPHPORT_BUILD)/logs/host-unit.log"; true
 	@selftests/vm.sh check $(SERIES)
 	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log

@@ -1,17 +1,77 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport: choose the local port wherever the kernel picks one itself
+ * (connect(), bind() to port 0, listen() and UDP autobind), by a pluggable
+ * strategy, and let the kernel's own code take it.
+ *
+ * Set up in this order, torn down in reverse: statistics, strategies, the
+ * hooks (which pass everything through until the end of init), per-netns
+ * state with /proc/net/ephport, then /sys/kernel/ephport.  The hooks come
+ * before anything visible by name, so that a second copy of the module
+ * fails cleanly on them.
+ */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
-#include <linux/kobject.h>
-static struct kobject *kobj;
+#include <linux/srcu.h>
+
+#include "ephport.h"
+
+struct srcu_struct ephport_srcu;
+
 static int __init ephport_init(void)
 {
-	kobj = kobject_create_and_add("ephport", kernel_kobj);
-	return kobj ? 0 : -ENOMEM;
+	int err;
+
+	err = init_srcu_struct(&ephport_srcu);
+	if (err)
+		return err;
+	err = ephport_stats_init();
+	if (err)
+		goto err_srcu;
+	err = ephport_strategies_init(ephport_param_strategy);
+	if (err)
+		goto err_stats;
+	err = ephport_hooks_init();
+	if (err)
+		goto err_strategies;
+	err = ephport_netns_init();
+	if (err)
+		goto err_hooks;
+	err = ephport_sysfs_init();
+	if (err)
+		goto err_netns;
+	ephport_set_ready(true);
+	return 0;
+
+err_netns:
+	ephport_netns_uninit();
+err_hooks:
+	ephport_hooks_uninit();
+err_strategies:
+	ephport_strategies_uninit();
+err_stats:
+	ephport_stats_uninit();
+err_srcu:
+	cleanup_srcu_struct(&ephport_srcu);
+	return err;
 }
+
 static void __exit ephport_exit(void)
 {
-	kobject_put(kobj);
+	ephport_set_ready(false);
+	ephport_hooks_uninit();
+	ephport_sysfs_uninit();
+	ephport_netns_uninit();
+	ephport_strategies_uninit();
+	ephport_stats_uninit();
+	cleanup_srcu_struct(&ephport_srcu);
 }
+
 module_init(ephport_init);
 module_exit(ephport_exit);
+
 MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Pluggable inet ephemeral port selection");
+MODULE_AUTHOR("The ephport authors");
+MODULE_VERSION(EPHPORT_VERSION);

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The allocation paths.  A replacement per hooked function asks the active
+ * strategy for candidate ports and has the kernel's own function take
+ * exactly that port, moving on while the port is busy.  Locking, bind
+ * buckets, TIME_WAIT reuse and the 4-tuple checks stay the kernel's:
+ *
+ *  - connect(): the original inet{,6}_hash_connect() runs with a one-port
+ *    range, which the range hook answers for this socket only;
+ *  - TCP bind(0) and listen(): the original inet_csk_get_port() binds the
+ *    candidate, with SO_REUSEADDR and SO_REUSEPORT masked so that a port is
+ *    only shared where the stock autobind would share it;
+ *  - UDP: the original udp_lib_get_port() binds the candidate (its conflict
+ *    rules are the same for explicit and automatic ports).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hash.h>
+#include <linux/sched.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include <net/udp.h>
+
+#include "compat.h"
+#include "ephport.h"
+#include "hook.h"
+
+typedef int (*ephport_hash_connect_t)(struct inet_timewait_death_row *dr,
+				      struct sock *sk);
+typedef int (*ephport_get_port_t)(struct sock *sk, unsigned short snum);
+typedef int (*ephport_udp_get_port_t)(struct sock *sk, unsigned short snum,
+				      unsigned int hash2_nulladdr);
+typedef ephport_range_ret_t (*ephport_get_range_t)(const struct sock *sk,
+						   int *low, int *high);
+
+static ephport_hash_connect_t orig_inet_hash_connect;
+static ephport_hash_connect_t orig_inet6_hash_connect;
+static ephport_get_port_t orig_inet_csk_get_port;
+static ephport_udp_get_port_t orig_udp_lib_get_port;
+static ephport_get_range_t orig_get_range;
+
+/*
+ * Sockets whose connect() is being driven: the range hook answers
+ * [port, port] to them.  A socket is driven by the one task holding its
+ * lock, which alone updates ->port; other tasks only compare ->sk.
+ */
+#define EPHPORT_FORCE_BITS	6
+
+struct ephport_force {
+	struct hlist_node node;
+	const struct sock *sk;
+	int port;
+};
+
+static struct ephport_force_bucket {
+	spinlock_t lock;		/* protects head */
+	struct hlist_head head;
+} ephport_force_table[1 << EPHPORT_FORCE_BITS];
+
+static atomic_t ephport_forced = ATOMIC_INIT(0);
+
+static struct ephport_force_bucket *ephport_force_bucket(const struct sock *sk)
+{
+	return &ephport_force_table[hash_ptr(sk, EPHPORT_FORCE_BITS)];
+}
+
+static void ephport_force_insert(struct ephport_force *f)
+{
+	struct ephport_force_bucket *b = ephport_force_bucket(f->sk);
+
+	spin_lock_bh(&b->lock);
+	hlist_add_head(&f->node, &b->head);
+	spin_unlock_bh(&b->lock);
+	atomic_inc(&ephport_forced);
+}
+
+static void ephport_force_remove(struct ephport_force *f)
+{
+	struct ephport_force_bucket *b = ephport_force_bucket(f->sk);
+
+	atomic_dec(&ephport_forced);
+	spin_lock_bh(&b->lock);
+	hlist_del(&f->node);
+	spin_unlock_bh(&b->lock);
+}
+
+static bool ephport_force_lookup(const struct sock *sk, int *port)
+{
+	struct ephport_force_bucket *b;
+	struct ephport_force *f;
+	bool found = false;
+
+	if (!atomic_read(&ephport_forced))
+		return false;
+	b = ephport_force_bucket(sk);
+	spin_lock_bh(&b->lock);
+	hlist_for_each_entry(f, &b->head, node) {
+		if (f->sk == sk) {
+			*port = f->port;
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&b->lock);
+	return found;
+}
+
+/* What the strategy sees of this allocation; see core.h for the hash inputs. */
+static void ephport_req_init(struct ephport_req *req, struct ephport_net *en,
+			     const struct sock *sk, enum ephport_path path,
+			     int low, int high)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct ephport_flow *f = &req->flow;
+
+	memset(req, 0, sizeof(*req));
+	req->low = low;
+	req->n = high - low + 1;
+	req->state = &en->state;
+	req->secrets = &ephport_secrets;
+	req->random_inc_n = READ_ONCE(ephport_random_inc_n);
+
+	f->salt = en->salt;
+	f->proto = sk->sk_protocol;
+	f->family = sk->sk_family;
+	switch (path) {
+	case EPHPORT_TCP4_CONNECT:
+		f->family = AF_INET;
+		f->laddr[0] = (__force u32)inet->inet_saddr;
+		f->raddr[0] = (__force u32)inet->inet_daddr;
+		f->rport = (__force u16)inet->inet_dport;
+		break;
+#if IS_ENABLED(CONFIG_IPV6)
+	case EPHPORT_TCP6_CONNECT:
+		memcpy(f->laddr, &sk->sk_v6_rcv_saddr, sizeof(f->laddr));
+		memcpy(f->raddr, &sk->sk_v6_daddr, sizeof(f->raddr));
+		f->rport = (__force u16)inet->inet_dport;
+		break;
+#endif
+	default:
+		/* bind(0), listen() and UDP: no destination yet. */
+#if IS_ENABLED(CONFIG_IPV6)
+		if (sk->sk_family == AF_INET6) {
+			memcpy(f->laddr, &sk->sk_v6_rcv_saddr, sizeof(f->laddr));
+			break;
+		}
+#endif
+		f->laddr[0] = (__force u32)inet->inet_rcv_saddr;
+		break;
+	}
+}
+
+/* The next candidate port that is not reserved, or false when none is left. */
+static bool ephport_next_port(struct ephport_walk *w, const struct ephport_req *req,
+			      struct net *net, u32 *offset, int *port)
+{
+	while (ephport_walk_next(w, offset)) {
+		*port = req->low + *offset;
+		if (!inet_is_local_reserved_port(net, *port))
+			return true;
+	}
+	return false;
+}
+
+static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
+			   enum ephport_path path, ephport_hash_connect_t orig)
+{
+	struct ephport_alloc a = { .path = path, .sk = sk };
+	struct ephport_force force = { .sk = sk };
+	struct ephport_net *en;
+	struct ephport_req req;
+	struct ephport_walk w;
+	int low, high;
+	u32 off;
+
+	/* A bound socket keeps its port: nothing to choose. */
+	if (inet_sk(sk)->inet_num || !ephport_active())
+		return orig(dr, sk);
+	en = ephport_net(sock_net(sk));
+	if (!en)
+		return orig(dr, sk);
+
+	a.strategy = ephport_strategy_get_active();
+	a.result = -EADDRNOTAVAIL;
+	if (!ephport_range_get(sk, &low, &high, NULL))
+		goto out;
+
+	if (a.strategy->flags & EPHPORT_STRATEGY_KERNEL) {
+		/* The stock walk, over the range the range hook gives it. */
+		a.probes = 1;
+		a.result = orig(dr, sk);
+		goto out;
+	}
+
+	ephport_req_init(&req, en, sk, path, low, high);
+	a.strategy->begin(&w, &req);
+	ephport_force_insert(&force);
+	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.port)) {
+		a.probes++;
+		a.result = orig(dr, sk);
+		if (a.result != -EADDRNOTAVAIL)
+			break;
+		cond_resched();
+	}
+	ephport_force_remove(&force);
+	if (!a.result && a.strategy->commit)
+		a.strategy->commit(&req, off, a.probes);
+out:
+	ephport_record(en, &a);
+	return a.result;
+}
+
+static int ephport_inet_hash_connect(struct inet_timewait_death_row *dr,
+				     struct sock *sk)
+{
+	int idx = srcu_read_lock(&ephport_srcu);
+	int ret = ephport_connect(dr, sk, EPHPORT_TCP4_CONNECT,
+				  orig_inet_hash_connect);
+
+	srcu_read_unlock(&ephport_srcu, idx);
+	return ret;
+}
+
+static int ephport_inet6_hash_connect(struct inet_timewait_death_row *dr,
+				      struct sock *sk)
+{
+	int idx = srcu_read_lock(&ephport_srcu);
+	int ret = ephport_connect(dr, sk, EPHPORT_TCP6_CONNECT,
+				  orig_inet6_hash_connect);
+
+	srcu_read_unlock(&ephport_srcu, idx);
+	return ret;
+}
+
+static int ephport_bind_walk(struct sock *sk, const struct ephport_strategy *s,
+			     void (*begin)(struct ephport_walk *w,
+					   const struct ephport_req *req),
+			     const struct ephport_req *req, u32 *off, u32 *probes)
+{
+	struct ephport_walk w;
+	int port;
+
+	begin(&w, req);
+	while (ephport_next_port(&w, req, sock_net(sk), off, &port)) {
+		(*probes)++;
+		if (!orig_inet_csk_get_port(sk, port))
+			return 0;
+		cond_resched();
+	}
+	return -EADDRINUSE;
+}
+
+/*
+ * TCP bind(0) and listen() autobind.  An explicit bind() may share a port
+ * that the stock autobind would not (SO_REUSEADDR between non-listening
+ * sockets, SO_REUSEPORT); with both flags masked, inet_csk_get_port() takes
+ * a candidate only where no socket conflicts, as the autobind's first pass
+ * does.  The caller holds the socket lock, as setsockopt() would.  If that
+ * fails and net.ipv4.ip_autobind_reuse allows it, a second pass lets
+ * SO_REUSEADDR share, as the stock second pass does.
+ */
+static int ephport_tcp_bind(struct sock *sk)
+{
+	struct ephport_alloc a = { .path = EPHPORT_TCP_BIND, .sk = sk };
+	void (*begin)(struct ephport_walk *w, const struct ephport_req *req);
+	unsigned char reuse, reuseport;
+	struct ephport_net *en;
+	struct ephport_req req;
+	int low, high;
+	u32 off;
+
+	if (!ephport_active())
+		return orig_inet_csk_get_port(sk, 0);
+	en = ephport_net(sock_net(sk));
+	if (!en)
+		return orig_inet_csk_get_port(sk, 0);
+
+	a.strategy = ephport_strategy_get_active();
+	a.result = -EADDRINUSE;
+	if (!ephport_range_get(sk, &low, &high, NULL))
+		goto out;
+
+	begin = a.strategy->begin;
+	if (a.strategy->flags & EPHPORT_STRATEGY_KERNEL) {
+		if (READ_ONCE(ephport_range) == EPHPORT_RANGE_AUTO) {
+			a.probes = 1;
+			a.result = orig_inet_csk_get_port(sk, 0);
+			goto out;
+		}
+		/*
+		 * The stock function reads the range inline: with a fixed
+		 * range, follow its order here instead.
+		 */
+		begin = ephport_kernel_bind_begin;
+	}
+
+	ephport_req_init(&req, en, sk, EPHPORT_TCP_BIND, low, high);
+	reuse = sk->sk_reuse;
+	reuseport = sk->sk_reuseport;
+	sk->sk_reuse = SK_NO_REUSE;
+	sk->sk_reuseport = 0;
+	a.result = ephport_bind_walk(sk, a.strategy, begin, &req, &off, &a.probes);
+	if (a.result && reuse == SK_CAN_REUSE &&
+	    READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_autobind_reuse)) {
+		sk->sk_reuse = reuse;
+		a.result = ephport_bind_walk(sk, a.strategy, begin, &req, &off,
+					     &a.probes);
+	}
+	sk->sk_reuse = reuse;
+	sk->sk_reuseport = reuseport;
+	if (!a.result && a.strategy->commit)
+		a.strategy->commit(&req, off, a.probes);
+out:
+	ephport_record(en, &a);
+	return a.result;
+}
+
+static int ephport_inet_csk_get_port(struct sock *sk, unsigned short snum)
+{
+	int idx, ret;
+
+	idx = srcu_read_lock(&ephport_srcu);
+	if (snum)
+		ret = orig_inet_csk_get_port(sk, snum);
+	else
+		ret = ephport_tcp_bind(sk);
+	srcu_read_unlock(&ephport_srcu, idx);
+	return ret;
+}
+
+/*
+ * UDP bind(0) and autobind.  The secondary hash of the wildcard address is
+ * computed by the caller for the port it passes (hash ^ port): recompute it
+ * for each candidate.
+ */
+static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
+{
+	struct ephport_alloc a = { .path = EPHPORT_UDP4, .sk = sk };
+	struct ephport_net *en;
+	struct ephport_req req;
+	struct ephport_walk w;
+	int low, high, port;
+	u32 off;
+
+	if (!ephport_active())
+		return orig_udp_lib_get_port(sk, 0, hash2_nulladdr);
+	en = ephport_net(sock_net(sk));
+	if (!en)
+		return orig_udp_lib_get_port(sk, 0, hash2_nulladdr);
+
+	if (sk->sk_family == AF_INET6)
+		a.path = EPHPORT_UDP6;
+	a.strategy = ephport_strategy_get_active();
+	a.result = -EADDRINUSE;
+	if (!ephport_range_get(sk, &low, &high, NULL))
+		goto out;
+
+	if (a.strategy->flags & EPHPORT_STRATEGY_KERNEL) {
+		a.probes = 1;
+		a.result = orig_udp_lib_get_port(sk, 0, hash2_nulladdr);
+		goto out;
+	}
+
+	ephport_req_init(&req, en, sk, a.path, low, high);
+	a.strategy->begin(&w, &req);
+	while (ephport_next_port(&w, &req, sock_net(sk), &off, &port)) {
+		a.probes++;
+		if (!orig_udp_lib_get_port(sk, port, hash2_nulladdr ^ port)) {
+			a.result = 0;
+			break;
+		}
+		cond_resched();
+	}
+	if (!a.result && a.strategy->commit)
+		a.strategy->commit(&req, off, a.probes);
+out:
+	ephport_record(en, &a);
+	return a.result;
+}
+
+static int ephport_udp_lib_get_port(struct sock *sk, unsigned short snum,
+				    unsigned int hash2_nulladdr)
+{
+	int idx, ret;
+
+	idx = srcu_read_lock(&ephport_srcu);
+	if (snum)
+		ret = orig_udp_lib_get_port(sk, snum, hash2_nulladdr);
+	else
+		ret = ephport_udp(sk, hash2_nulladdr);
+	srcu_read_unlock(&ephport_srcu, idx);
+	return ret;
+}
+
+/*
+ * The range getter: a one-port range for a connect() being driven, the
+ * module's range while a fixed one is set, the stock answer otherwise.
+ */
+static ephport_range_ret_t ephport_get_range(const struct sock *sk, int *low,
+					     int *high)
+{
+	bool local = false;
+	int idx, port;
+
+	idx = srcu_read_lock(&ephport_srcu);
+	if (ephport_force_lookup(sk, &port)) {
+		*low = port;
+		*high = port;
+		local = true;
+	} else if (!ephport_active() ||
+		   READ_ONCE(ephport_range) == EPHPORT_RANGE_AUTO ||
+		   !ephport_range_get(sk, low, high, &local)) {
+		local = EPHPORT_RANGE_CALL(orig_get_range, sk, low, high);
+	}
+	srcu_read_unlock(&ephport_srcu, idx);
+	EPHPORT_RANGE_RETURN(local);
+}
+
+/*
+ * The range hook goes first and comes off last, so that no connect() being
+ * driven ever runs without it.
+ */
+static struct ephport_hook ephport_range_hook[] = {
+	{
+		.name = "inet_sk_get_local_port_range",
+		.replacement = ephport_get_range,
+		.orig = (void **)&orig_get_range,
+	},
+};
+
+static struct ephport_hook ephport_path_hooks[] = {
+	{
+		.name = "inet_hash_connect",
+		.replacement = ephport_inet_hash_connect,
+		.orig = (void **)&orig_inet_hash_connect,
+	},
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		.name = "inet6_hash_connect",
+		.replacement = ephport_inet6_hash_connect,
+		.orig = (void **)&orig_inet6_hash_connect,
+	},
+#endif
+	{
+		.name = "inet_csk_get_port",
+		.replacement = ephport_inet_csk_get_port,
+		.orig = (void **)&orig_inet_csk_get_port,
+	},
+	{
+		.name = "udp_lib_get_port",
+		.replacement = ephport_udp_lib_get_port,
+		.orig = (void **)&orig_udp_lib_get_port,
+	},
+};
+
+int ephport_hooks_init(void)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(ephport_force_table); i++) {
+		spin_lock_init(&ephport_force_table[i].lock);
+		INIT_HLIST_HEAD(&ephport_force_table[i].head);
+	}
+
+	err = ephport_hooks_install(ephport_range_hook,
+				    ARRAY_SIZE(ephport_range_hook));
+	if (err)
+		return err;
+	err = ephport_hooks_install(ephport_path_hooks,
+				    ARRAY_SIZE(ephport_path_hooks));
+	if (err)
+		ephport_hooks_remove(ephport_range_hook,
+				     ARRAY_SIZE(ephport_range_hook));
+	return err;
+}
+
+void ephport_hooks_uninit(void)
+{
+	ephport_hooks_remove(ephport_path_hooks, ARRAY_SIZE(ephport_path_hooks));
+	ephport_hooks_remove(ephport_range_hook, ARRAY_SIZE(ephport_range_hook));
+}

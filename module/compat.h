@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernels ephport builds for, decided by what the
+ * kernel headers declare (probed in Kbuild), not by version numbers.
+ */
+#ifndef _EPHPORT_COMPAT_H
+#define _EPHPORT_COMPAT_H
+
+#include <linux/ftrace.h>
+#include <net/inet_sock.h>
+
+/* 6.2 renamed ftrace_instruction_pointer_set(). */
+#ifdef EPHPORT_HAVE_FTRACE_REGS_SET_IP
+#define ephport_ftrace_set_ip(fregs, ip) ftrace_regs_set_instruction_pointer(fregs, ip)
+#else
+#define ephport_ftrace_set_ip(fregs, ip) ftrace_instruction_pointer_set(fregs, ip)
+#endif
+
+/*
+ * inet_sk_get_local_port_range() returns whether a per-socket range
+ * (IP_LOCAL_PORT_RANGE) applies since 6.5; the 6.1 backport returns void.
+ */
+#ifdef EPHPORT_HAVE_RANGE_BOOL
+typedef bool ephport_range_ret_t;
+#define EPHPORT_RANGE_RETURN(local)	return (local)
+#define EPHPORT_RANGE_CALL(fn, sk, lo, hi) (fn)(sk, lo, hi)
+#else
+typedef void ephport_range_ret_t;
+#define EPHPORT_RANGE_RETURN(local)	return
+#define EPHPORT_RANGE_CALL(fn, sk, lo, hi) ({ (fn)(sk, lo, hi); false; })
+#endif
+
+/* The per-socket range: a u32 (high << 16 | low) since 6.5, a pair before. */
+static inline void ephport_sk_port_range(const struct sock *sk, int *lo, int *hi)
+{
+#ifdef EPHPORT_HAVE_RANGE_U32
+	u32 range = READ_ONCE(inet_sk(sk)->local_port_range);
+
+	*lo = range & 0xffff;
+	*hi = range >> 16;
+#else
+	*lo = READ_ONCE(inet_sk(sk)->local_port_range.lo);
+	*hi = READ_ONCE(inet_sk(sk)->local_port_range.hi);
+#endif
+}
+
+#endif /* _EPHPORT_COMPAT_H */

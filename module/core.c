@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The strategy core: the candidate walk and the RFC 6056 algorithms.
+ * See core.h; this file must stay free of kernel dependencies.
+ */
+#include "core.h"
+
+void ephport_walk_init(struct ephport_walk *w, u32 n, u32 start, u32 stride)
+{
+	w->n = n;
+	w->start = n ? start % n : 0;
+	w->stride = (stride == 2 && n > 1) ? 2 : 1;
+	w->done = 0;
+	w->next = w->start;
+	w->pick = NULL;
+	w->pick_state = 0;
+	w->pick_arg = 0;
+	w->npicks = 0;
+	w->maxpicks = 0;
+}
+
+/*
+ * Let @pick draw up to @maxpicks offsets before the linear phase.  At most
+ * half of the range is drawn at random, so that rejecting an offset drawn
+ * twice stays cheap.
+ */
+void ephport_walk_set_picks(struct ephport_walk *w, ephport_pick_t pick,
+			    u32 maxpicks, u32 pick_state, u32 pick_arg)
+{
+	if (maxpicks > w->n / 2)
+		maxpicks = w->n / 2;
+	if (maxpicks > EPHPORT_PICKS_MAX)
+		maxpicks = EPHPORT_PICKS_MAX;
+	w->pick = pick;
+	w->maxpicks = maxpicks;
+	w->pick_state = pick_state;
+	w->pick_arg = pick_arg;
+}
+
+static bool ephport_walk_picked(const struct ephport_walk *w, u32 off)
+{
+	u32 i;
+
+	for (i = 0; i < w->npicks; i++)
+		if (w->picks[i] == off)
+			return true;
+	return false;
+}
+
+/*
+ * Hand out the next candidate offset.  Returns false once all n offsets
+ * have been handed out, each exactly once.
+ */
+bool ephport_walk_next(struct ephport_walk *w, u32 *offset)
+{
+	u32 off, tries;
+
+	while (w->npicks < w->maxpicks) {
+		for (tries = 0; tries < 4; tries++) {
+			off = w->pick(w) % w->n;
+			if (!ephport_walk_picked(w, off)) {
+				w->picks[w->npicks++] = off;
+				*offset = off;
+				return true;
+			}
+		}
+		/* Unlucky draws: leave the rest to the linear phase. */
+		w->maxpicks = w->npicks;
+	}
+
+	while (w->done < w->n) {
+		off = w->next;
+		w->done++;
+		if (w->stride == 2 && !(w->n & 1) && w->done == w->n / 2) {
+			/* One parity done: the other one, from start - 1. */
+			w->next = w->start ? w->start - 1 : w->n - 1;
+		} else {
+			w->next += w->stride;
+			if (w->next >= w->n)
+				w->next -= w->n;
+		}
+		if (!ephport_walk_picked(w, off)) {
+			*offset = off;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * (a + b) % n as if computed without overflow, with 32-bit divisions only:
+ * a u64 % u32 needs a libgcc helper that 32-bit kernels do not have.
+ */
+static u32 ephport_add_mod(u32 a, u32 b, u32 n)
+{
+	u32 sum = a % n + b % n;	/* below 2n: cannot overflow */
+
+	return sum >= n ? sum - n : sum;
+}
+
+u32 ephport_flow_hash_f(const struct ephport_req *r)
+{
+	return (u32)siphash(&r->flow, sizeof(r->flow), &r->secrets->f);
+}
+
+u32 ephport_flow_hash_g(const struct ephport_req *r)
+{
+	return (u32)siphash(&r->flow, sizeof(r->flow), &r->secrets->g);
+}
+
+/*
+ * sequential: one cursor per namespace; the first usable port at or after
+ * it, wrapping at the end of the range.
+ */
+void ephport_sequential_begin(struct ephport_walk *w, const struct ephport_req *r)
+{
+	u32 cursor = EPHPORT_READ(r->state->seq_cursor);
+	u32 start = 0;
+
+	if (cursor >= r->low && cursor - r->low < r->n)
+		start = cursor - r->low;
+	ephport_walk_init(w, r->n, start, 1);
+}
+
+void ephport_sequential_commit(const struct ephport_req *r, u32 off, u32 probes)
+{
+	EPHPORT_WRITE(r->state->seq_cursor, r->low + off + 1);
+}
+
+/* random-start, RFC 6056 section 3.3.1: a random start, then +1. */
+void ephport_random_start_begin(struct ephport_walk *w, const struct ephport_req *r)
+{
+	ephport_walk_init(w, r->n, ephport_below(r->n), 1);
+}
+
+/*
+ * random-pick, RFC 6056 section 3.3.2: a fresh random port for each try.
+ * The RFC's version may give up while ports are free; here, after
+ * EPHPORT_PICKS_MAX misses, a linear scan from a random start covers the
+ * rest of the range.
+ */
+static u32 ephport_random_pick(struct ephport_walk *w)
+{
+	return ephport_below(w->n);
+}
+
+void ephport_random_pick_begin(struct ephport_walk *w, const struct ephport_req *r)
+{
+	ephport_walk_init(w, r->n, ephport_below(r->n), 1);
+	ephport_walk_set_picks(w, ephport_random_pick, EPHPORT_PICKS_MAX, 0, 0);
+}
+
+/*
+ * hash, RFC 6056 section 3.3.3: offset F(flow) plus the namespace's
+ * counter, which advances by one for each port tried.
+ */
+void ephport_hash_begin(struct ephport_walk *w, const struct ephport_req *r)
+{
+	u32 counter = EPHPORT_READ(r->state->hash_counter);
+
+	ephport_walk_init(w, r->n, ephport_add_mod(ephport_flow_hash_f(r), counter, r->n), 1);
+}
+
+void ephport_hash_commit(const struct ephport_req *r, u32 off, u32 probes)
+{
+	EPHPORT_WRITE(r->state->hash_counter,
+		      EPHPORT_READ(r->state->hash_counter) + probes);
+}
+
+/*
+ * double-hash, RFC 6056 section 3.3.4: offset F(flow) plus a counter taken
+ * from a table indexed by G(flow); only that counter advances, so ports to
+ * one destination say nothing about ports to another (unless both hash to
+ * the same of the 2^16 counters).
+ */
+static u16 *ephport_dh_slot(const struct ephport_req *r)
+{
+	u16 *table = r->state->dh_table;
+
+	if (!table)
+		return NULL;
+	return &table[ephport_flow_hash_g(r) & (EPHPORT_DH_TABLE_SIZE - 1)];
+}
+
+void ephport_double_hash_begin(struct ephport_walk *w, const struct ephport_req *r)
+{
+	u16 *slot = ephport_dh_slot(r);
+	u32 counter = slot ? EPHPORT_READ(*slot) : 0;
+
+	ephport_walk_init(w, r->n, ephport_add_mod(ephport_flow_hash_f(r), counter, r->n), 1);
+}
+
+void ephport_double_hash_commit(const struct ephport_req *r, u32 off, u32 probes)
+{
+	u16 *slot = ephport_dh_slot(r);
+
+	if (slot)
+		EPHPORT_WRITE(*slot, (u16)(EPHPORT_READ(*slot) + probes));
+}
+
+/*
+ * random-inc, RFC 6056 section 3.3.5: each try moves the namespace's
+ * cursor forward by a random 1..N.  After EPHPORT_PICKS_MAX misses, a
+ * linear scan from the previous allocation covers the rest of the range.
+ */
+static u32 ephport_random_inc(struct ephport_walk *w)
+{
+	w->pick_state += 1 + ephport_below(w->pick_arg);
+	return w->pick_state;
+}
+
+void ephport_random_inc_begin(struct ephport_walk *w, const struct ephport_req *r)
+{
+	u32 next = EPHPORT_READ(r->state->rinc_next);
+	u32 n_inc = r->random_inc_n ? r->random_inc_n : EPHPORT_RANDOM_INC_N;
+
+	ephport_walk_init(w, r->n, next % r->n, 1);
+	ephport_walk_set_picks(w, ephport_random_inc, EPHPORT_PICKS_MAX, next, n_inc);
+}
+
+void ephport_random_inc_commit(const struct ephport_req *r, u32 off, u32 probes)
+{
+	EPHPORT_WRITE(r->state->rinc_next, off);
+}
+
+/*
+ * The stock bind(0) order, used by the "kernel" strategy when a fixed range
+ * replaces the sysctl one: a random odd offset, every other port, then the
+ * other parity (so that bind() and connect() do not compete for the same
+ * ports first).
+ */
+void ephport_kernel_bind_begin(struct ephport_walk *w, const struct ephport_req *r)
+{
+	/* As the stock code: odd, below n rounded down to even. */
+	u32 start = r->n > 1 ? ephport_below(r->n & ~1U) | 1 : 0;
+
+	ephport_walk_init(w, r->n, start, 2);
+}

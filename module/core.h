@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The strategy core: how each strategy orders the candidate ports of one
+ * allocation.  Pure C: it depends on nothing but core_shim.h, so the same
+ * source builds into the module and into the userspace unit tests
+ * (selftests/unit provides a core_shim.h of its own).
+ *
+ * Ports are handled as offsets into the range [low, low + n - 1].  A walk
+ * hands out offsets until every one of the n has been handed out exactly
+ * once, in two phases:
+ *
+ *  - an optional random phase of at most EPHPORT_PICKS_MAX distinct offsets
+ *    drawn by the strategy (random-pick, random-inc), then
+ *  - a linear phase from a start offset, stepping by 1 (or by 2 and then the
+ *    other parity, for the stock bind(0) order), skipping the offsets the
+ *    random phase already handed out.
+ *
+ * That makes every strategy complete: when a usable port exists, the walk
+ * reaches it.
+ */
+#ifndef _EPHPORT_CORE_H
+#define _EPHPORT_CORE_H
+
+#include "core_shim.h"
+
+#define EPHPORT_PICKS_MAX	8
+#define EPHPORT_DH_TABLE_BITS	16
+#define EPHPORT_DH_TABLE_SIZE	(1U << EPHPORT_DH_TABLE_BITS)
+#define EPHPORT_RANDOM_INC_N	500	/* RFC 6056 section 3.3.5 */
+
+/*
+ * What the hash strategies hash: F() and G() of RFC 6056 run siphash over
+ * this block.  For bind(0) and UDP without a destination, raddr and rport
+ * are zero, so the hash keys on the local address, family and protocol
+ * only.  @salt is per network namespace, so that namespaces sharing an
+ * address do not share offsets.
+ */
+struct ephport_flow {
+	u32 laddr[4];		/* IPv4 in laddr[0], network order */
+	u32 raddr[4];
+	u32 salt;
+	u16 rport;		/* network order */
+	u8 family;
+	u8 proto;
+} __aligned(8);
+
+struct ephport_secrets {
+	siphash_key_t f;	/* F(): the offset */
+	siphash_key_t g;	/* G(): the double-hash table index */
+};
+
+/*
+ * Per network namespace state of the strategies that keep some.  Several
+ * allocations may read and update it at once: updates are single stores,
+ * a lost update only moves where the next walk starts, never what it covers.
+ */
+struct ephport_state {
+	u32 seq_cursor;		/* sequential: next port to try first */
+	u32 hash_counter;	/* hash: RFC 6056 next_ephemeral */
+	u32 rinc_next;		/* random-inc: RFC 6056 next_ephemeral */
+	u16 *dh_table;		/* double-hash: EPHPORT_DH_TABLE_SIZE counters */
+};
+
+/* One allocation, as the strategy sees it. */
+struct ephport_req {
+	u32 low;		/* first port of the range */
+	u32 n;			/* number of ports, at least 1 */
+	struct ephport_flow flow;
+	struct ephport_state *state;
+	const struct ephport_secrets *secrets;
+	u32 random_inc_n;	/* random-inc: increments are 1..N */
+};
+
+struct ephport_walk;
+typedef u32 (*ephport_pick_t)(struct ephport_walk *w);
+
+struct ephport_walk {
+	u32 n;
+	u32 start;		/* first offset of the linear phase */
+	u32 stride;		/* 1, or 2 (one parity, then the other) */
+	u32 done;		/* linear-phase offsets passed so far */
+	u32 next;		/* next linear-phase offset */
+	u32 pick_state;		/* random phase: the strategy's own cursor */
+	u32 pick_arg;
+	ephport_pick_t pick;
+	u8 npicks;		/* random-phase offsets handed out */
+	u8 maxpicks;
+	u16 picks[EPHPORT_PICKS_MAX];
+};
+
+void ephport_walk_init(struct ephport_walk *w, u32 n, u32 start, u32 stride);
+void ephport_walk_set_picks(struct ephport_walk *w, ephport_pick_t pick,
+			    u32 maxpicks, u32 pick_state, u32 pick_arg);
+bool ephport_walk_next(struct ephport_walk *w, u32 *offset);
+
+static inline u32 ephport_below(u32 n)
+{
+	return (u32)(((u64)ephport_random_u32() * n) >> 32);
+}
+
+/*
+ * The built-in algorithms.  begin() sets up the walk of one allocation;
+ * commit() is told the offset the kernel accepted and how many candidates
+ * it took, and updates the namespace state.
+ */
+void ephport_sequential_begin(struct ephport_walk *w, const struct ephport_req *r);
+void ephport_sequential_commit(const struct ephport_req *r, u32 off, u32 probes);
+void ephport_random_start_begin(struct ephport_walk *w, const struct ephport_req *r);
+void ephport_random_pick_begin(struct ephport_walk *w, const struct ephport_req *r);
+void ephport_hash_begin(struct ephport_walk *w, const struct ephport_req *r);
+void ephport_hash_commit(const struct ephport_req *r, u32 off, u32 probes);
+void ephport_double_hash_begin(struct ephport_walk *w, const struct ephport_req *r);
+void ephport_double_hash_commit(const struct ephport_req *r, u32 off, u32 probes);
+void ephport_random_inc_begin(struct ephport_walk *w, const struct ephport_req *r);
+void ephport_random_inc_commit(const struct ephport_req *r, u32 off, u32 probes);
+void ephport_kernel_bind_begin(struct ephport_walk *w, const struct ephport_req *r);
+
+u32 ephport_flow_hash_f(const struct ephport_req *r);
+u32 ephport_flow_hash_g(const struct ephport_req *r);
+
+#endif /* _EPHPORT_CORE_H */

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the strategy core (core.c) needs from its environment: fixed-size
+ * types, siphash, a random source and single-copy accesses to shared state.
+ * selftests/unit/core_shim.h provides the same for userspace.
+ */
+#ifndef _EPHPORT_CORE_SHIM_H
+#define _EPHPORT_CORE_SHIM_H
+
+#include <linux/compiler.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
+#include <linux/types.h>
+
+#define EPHPORT_READ(x)		READ_ONCE(x)
+#define EPHPORT_WRITE(x, v)	WRITE_ONCE(x, v)
+
+static inline u32 ephport_random_u32(void)
+{
+	return get_random_u32();
+}
+
+#endif /* _EPHPORT_CORE_SHIM_H */

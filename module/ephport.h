@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ephport: declarations shared by the module's files.
+ */
+#ifndef _EPHPORT_H
+#define _EPHPORT_H
+
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/srcu.h>
+#include <linux/types.h>
+#include <net/net_namespace.h>
+
+#include "core.h"
+
+#define EPHPORT_VERSION		"0.1.0"
+
+/* The allocation paths, in the order the statistics show them. */
+enum ephport_path {
+	EPHPORT_TCP4_CONNECT,
+	EPHPORT_TCP6_CONNECT,
+	EPHPORT_TCP_BIND,
+	EPHPORT_UDP4,
+	EPHPORT_UDP6,
+	EPHPORT_PATHS
+};
+
+extern const char *const ephport_path_names[EPHPORT_PATHS];	/* "tcp4-connect" */
+extern const char *const ephport_path_attrs[EPHPORT_PATHS];	/* "tcp4_connect" */
+
+/* Probe-count histogram buckets: 1, 2-3, 4-7, ..., 512-1023, >= 1024. */
+#define EPHPORT_HIST_BUCKETS	11
+
+/*
+ * Every replacement function runs inside an SRCU read-side section of
+ * ephport_srcu, so that unloading (and unregistering a strategy) can wait
+ * until no task runs code or uses data that is about to go.
+ */
+extern struct srcu_struct ephport_srcu;
+
+/* strategy.c */
+#define EPHPORT_STRATEGY_NAME_MAX	16
+
+/* The strategy lets the stock algorithm pick (only the range is ours). */
+#define EPHPORT_STRATEGY_KERNEL		BIT(0)
+
+struct ephport_strategy {
+	/* fast path */
+	void (*begin)(struct ephport_walk *w, const struct ephport_req *req);
+	void (*commit)(const struct ephport_req *req, u32 offset, u32 probes);
+	u32 flags;
+
+	/* control path */
+	char name[EPHPORT_STRATEGY_NAME_MAX];
+	struct module *owner;
+	struct list_head list;
+};
+
+int ephport_register_strategy(struct ephport_strategy *s);
+void ephport_unregister_strategy(struct ephport_strategy *s);
+const struct ephport_strategy *ephport_strategy_get_active(void);
+int ephport_strategy_set_active(const char *name);
+ssize_t ephport_strategy_show_available(char *buf, size_t size);
+bool ephport_strategy_name_builtin(const char *name);
+int ephport_strategies_init(const char *initial);
+void ephport_strategies_uninit(void);
+extern struct ephport_secrets ephport_secrets;
+
+/* params.c: the global settings */
+#define EPHPORT_RANGE_AUTO	0U
+#define EPHPORT_RANGE_MIN	1024
+#define EPHPORT_RANGE_MAX	65535
+
+extern bool ephport_enabled;
+extern u32 ephport_range;		/* low | high << 16, or EPHPORT_RANGE_AUTO */
+extern unsigned int ephport_random_inc_n;
+extern unsigned int ephport_log_size;
+extern const char *ephport_param_strategy;
+extern struct mutex ephport_config_lock;
+
+int ephport_parse_enabled(const char *buf, size_t len, bool *enabled);
+int ephport_parse_range(const char *buf, size_t len, u32 *range);
+int ephport_parse_strategy(const char *buf, size_t len, char *name);
+int ephport_format_range(char *buf, size_t size);
+bool ephport_range_get(const struct sock *sk, int *low, int *high, bool *local);
+bool ephport_active(void);
+void ephport_set_ready(bool ready);
+
+/* netns.c: per network namespace state */
+struct ephport_pcpu_stats {
+	u64 allocations[EPHPORT_PATHS];
+	u64 failures[EPHPORT_PATHS];
+	u64 probes[EPHPORT_PATHS];
+	u64 max_probes[EPHPORT_PATHS];
+	u64 hist[EPHPORT_PATHS][EPHPORT_HIST_BUCKETS];
+};
+
+struct ephport_log_entry {
+	u64 time_ns;
+	struct in6_addr laddr;
+	struct in6_addr raddr;
+	u32 probes;
+	pid_t pid;
+	u16 lport;
+	u16 rport;
+	u8 path;
+	u8 family;
+	char comm[TASK_COMM_LEN];
+	char strategy[EPHPORT_STRATEGY_NAME_MAX];
+};
+
+struct ephport_log {
+	spinlock_t lock;
+	u64 seq;			/* entries written so far */
+	unsigned int size;
+	struct ephport_log_entry *entries;
+};
+
+struct ephport_net {
+	bool live;
+	struct ephport_state state;
+	u32 salt;
+	struct ephport_pcpu_stats __percpu *stats;
+	struct ephport_log log;
+};
+
+struct ephport_net *ephport_net(const struct net *net);
+int ephport_netns_init(void);
+void ephport_netns_uninit(void);
+
+/* stats.c */
+struct ephport_alloc {
+	enum ephport_path path;
+	const struct sock *sk;
+	const struct ephport_strategy *strategy;
+	u32 probes;
+	int result;
+};
+
+extern struct ephport_pcpu_stats __percpu *ephport_global_stats;
+void ephport_record(struct ephport_net *en, const struct ephport_alloc *a);
+void ephport_stats_sum(struct ephport_pcpu_stats __percpu *pcpu,
+		       struct ephport_pcpu_stats *sum);
+void ephport_stats_reset(struct ephport_pcpu_stats __percpu *pcpu);
+int ephport_stats_init(void);
+void ephport_stats_uninit(void);
+
+/* procfs.c */
+int ephport_procfs_net_init(struct net *net);
+void ephport_procfs_net_exit(struct net *net);
+
+/* sysfs.c */
+int ephport_sysfs_init(void);
+void ephport_sysfs_uninit(void);
+
+/* hook.c and commit.c */
+int ephport_hooks_init(void);
+void ephport_hooks_uninit(void);
+
+#endif /* _EPHPORT_H */

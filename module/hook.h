@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Redirecting kernel functions to replacements with ftrace, the way
+ * livepatch does.  Nothing outside hook.c knows about ftrace.
+ */
+#ifndef _EPHPORT_HOOK_H
+#define _EPHPORT_HOOK_H
+
+#include <linux/ftrace.h>
+
+struct ephport_hook {
+	const char *name;		/* the function to redirect */
+	void *replacement;
+	void **orig;			/* receives the function's address */
+	struct ftrace_ops ops;
+	bool registered;
+};
+
+int ephport_hooks_install(struct ephport_hook *hooks, unsigned int n);
+void ephport_hooks_remove(struct ephport_hook *hooks, unsigned int n);
+
+#endif /* _EPHPORT_HOOK_H */

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/net/ephport: each network namespace sees its own statistics and
+ * allocation log.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <net/net_namespace.h>
+
+#include "ephport.h"
+
+static const char *const ephport_hist_labels[EPHPORT_HIST_BUCKETS] = {
+	"1", "2-3", "4-7", "8-15", "16-31", "32-63", "64-127", "128-255",
+	"256-511", "512-1023", ">=1024",
+};
+
+static int ephport_stats_show(struct seq_file *seq, void *v)
+{
+	struct ephport_net *en = ephport_net(seq_file_single_net(seq));
+	struct ephport_pcpu_stats *sum;
+	unsigned int p, b;
+
+	if (!en)
+		return 0;
+	sum = kmalloc(sizeof(*sum), GFP_KERNEL);
+	if (!sum)
+		return -ENOMEM;
+	ephport_stats_sum(en->stats, sum);
+
+	seq_printf(seq, "%-12s %11s %10s %10s %10s", "path", "allocations",
+		   "failures", "probes", "max_probes");
+	for (b = 0; b < EPHPORT_HIST_BUCKETS; b++)
+		seq_printf(seq, " %8s", ephport_hist_labels[b]);
+	seq_putc(seq, '\n');
+	for (p = 0; p < EPHPORT_PATHS; p++) {
+		seq_printf(seq, "%-12s %11llu %10llu %10llu %10llu",
+			   ephport_path_names[p], sum->allocations[p],
+			   sum->failures[p], sum->probes[p], sum->max_probes[p]);
+		for (b = 0; b < EPHPORT_HIST_BUCKETS; b++)
+			seq_printf(seq, " %8llu", sum->hist[p][b]);
+		seq_putc(seq, '\n');
+	}
+	kfree(sum);
+	return 0;
+}
+
+/*
+ * The log is read entry by entry: each one is copied under the lock, so a
+ * reader sees whole entries, and entries overwritten while it reads are
+ * skipped, like dmesg does.
+ */
+struct ephport_log_iter {
+	struct seq_net_private p;	/* first, for seq_file_net() */
+	u64 base;			/* entry shown at position 1 */
+	struct ephport_log_entry e;
+};
+
+/* Position 0 is the header; position k the entry base + k - 1. */
+static void *ephport_log_fetch(struct seq_file *seq, loff_t pos)
+{
+	struct ephport_log_iter *it = seq->private;
+	struct ephport_net *en = ephport_net(seq_file_net(seq));
+	struct ephport_log *log;
+	void *ret = NULL;
+	u64 first, abs;
+
+	if (!en || !en->log.size)
+		return NULL;
+	log = &en->log;
+	spin_lock_bh(&log->lock);
+	first = log->seq > log->size ? log->seq - log->size : 0;
+	if (pos == 1)
+		it->base = first;
+	abs = it->base + pos - 1;
+	if (abs < first) {
+		it->base += first - abs;
+		abs = first;
+	}
+	if (abs < log->seq) {
+		it->e = log->entries[abs % log->size];
+		ret = &it->e;
+	}
+	spin_unlock_bh(&log->lock);
+	return ret;
+}
+
+static void *ephport_log_start(struct seq_file *seq, loff_t *pos)
+{
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	return ephport_log_fetch(seq, *pos);
+}
+
+static void *ephport_log_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	++*pos;
+	return ephport_log_fetch(seq, *pos);
+}
+
+static void ephport_log_stop(struct seq_file *seq, void *v)
+{
+}
+
+static int ephport_addr_port(char *buf, size_t size, int family,
+			     const struct in6_addr *addr, u16 port)
+{
+	if (family == AF_INET)
+		return scnprintf(buf, size, "%pI4:%u", &addr->s6_addr32[3], port);
+	return scnprintf(buf, size, "[%pI6c]:%u", addr, port);
+}
+
+static int ephport_log_show(struct seq_file *seq, void *v)
+{
+	const struct ephport_log_entry *e = v;
+	char local[64], remote[64];
+
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(seq, "%-17s %-12s %-47s %-47s %6s %-15s %-15s %7s %s\n",
+			   "time", "path", "local", "remote", "probes", "strategy",
+			   "rule", "pid", "comm");
+		return 0;
+	}
+	ephport_addr_port(local, sizeof(local), e->family, &e->laddr, e->lport);
+	if (e->rport)
+		ephport_addr_port(remote, sizeof(remote), e->family, &e->raddr,
+				  e->rport);
+	else
+		strscpy(remote, "-", sizeof(remote));
+	seq_printf(seq, "%10llu.%06llu %-12s %-47s %-47s %6u %-15s %-15s %7d %s\n",
+		   e->time_ns / NSEC_PER_SEC, (e->time_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
+		   ephport_path_names[e->path], local, remote, e->probes,
+		   e->strategy, "-", e->pid, e->comm);
+	return 0;
+}
+
+static const struct seq_operations ephport_log_seq_ops = {
+	.start = ephport_log_start,
+	.next = ephport_log_next,
+	.stop = ephport_log_stop,
+	.show = ephport_log_show,
+};
+
+int ephport_procfs_net_init(struct net *net)
+{
+	struct proc_dir_entry *dir;
+
+	dir = proc_net_mkdir(net, "ephport", net->proc_net);
+	if (!dir)
+		return -ENOMEM;
+	if (!proc_create_net_single("stats", 0444, dir, ephport_stats_show, NULL) ||
+	    !proc_create_net("allocations", 0444, dir, &ephport_log_seq_ops,
+			     sizeof(struct ephport_log_iter))) {
+		remove_proc_subtree("ephport", net->proc_net);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ephport_procfs_net_exit(struct net *net)
+{
+	remove_proc_subtree("ephport", net->proc_net);
+}

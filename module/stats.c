@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Accounting of each allocation: per-CPU counters (global and per network
+ * namespace), the namespace's allocation log, and the ephport_alloc
+ * tracepoint.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+
+#include "ephport.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+const char *const ephport_path_names[EPHPORT_PATHS] = {
+	"tcp4-connect", "tcp6-connect", "tcp-bind", "udp4", "udp6",
+};
+
+const char *const ephport_path_attrs[EPHPORT_PATHS] = {
+	"tcp4_connect", "tcp6_connect", "tcp_bind", "udp4", "udp6",
+};
+
+struct ephport_pcpu_stats __percpu *ephport_global_stats;
+
+static unsigned int ephport_hist_bucket(u32 probes)
+{
+	return min_t(unsigned int, fls(probes) - 1, EPHPORT_HIST_BUCKETS - 1);
+}
+
+static void ephport_count(struct ephport_pcpu_stats __percpu *pcpu,
+			  const struct ephport_alloc *a)
+{
+	struct ephport_pcpu_stats *s;
+
+	/* Process context only, but stay correct against preemption. */
+	s = get_cpu_ptr(pcpu);
+	if (a->result)
+		s->failures[a->path]++;
+	else
+		s->allocations[a->path]++;
+	s->probes[a->path] += a->probes;
+	if (a->probes) {
+		s->hist[a->path][ephport_hist_bucket(a->probes)]++;
+		if (a->probes > s->max_probes[a->path])
+			s->max_probes[a->path] = a->probes;
+	}
+	put_cpu_ptr(pcpu);
+}
+
+static void ephport_sk_addrs(const struct sock *sk, enum ephport_path path,
+			     struct ephport_log_entry *e)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	e->family = AF_INET;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (path == EPHPORT_TCP6_CONNECT ||
+	    (path != EPHPORT_TCP4_CONNECT && sk->sk_family == AF_INET6)) {
+		e->family = AF_INET6;
+		e->laddr = sk->sk_v6_rcv_saddr;
+		e->raddr = sk->sk_v6_daddr;
+		return;
+	}
+#endif
+	ipv6_addr_set_v4mapped(inet->inet_rcv_saddr, &e->laddr);
+	if (path == EPHPORT_TCP4_CONNECT)
+		ipv6_addr_set_v4mapped(inet->inet_saddr, &e->laddr);
+	ipv6_addr_set_v4mapped(inet->inet_daddr, &e->raddr);
+}
+
+static void ephport_log(struct ephport_log *log, const struct ephport_alloc *a)
+{
+	struct ephport_log_entry *e;
+	const struct sock *sk = a->sk;
+	bool connect = a->path <= EPHPORT_TCP6_CONNECT;
+
+	if (!log->size)
+		return;
+	spin_lock_bh(&log->lock);
+	e = &log->entries[log->seq++ % log->size];
+	memset(e, 0, sizeof(*e));
+	e->time_ns = ktime_get_boottime_ns();
+	e->path = a->path;
+	e->probes = a->probes;
+	e->lport = inet_sk(sk)->inet_num;
+	e->rport = connect ? ntohs(inet_sk(sk)->inet_dport) : 0;
+	ephport_sk_addrs(sk, a->path, e);
+	if (!connect)
+		memset(&e->raddr, 0, sizeof(e->raddr));
+	e->pid = task_tgid_nr(current);
+	get_task_comm(e->comm, current);
+	strscpy(e->strategy, a->strategy->name, sizeof(e->strategy));
+	spin_unlock_bh(&log->lock);
+}
+
+void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
+{
+	const struct sock *sk = a->sk;
+	bool connect = a->path <= EPHPORT_TCP6_CONNECT;
+
+	ephport_count(ephport_global_stats, a);
+	ephport_count(en->stats, a);
+	if (!a->result)
+		ephport_log(&en->log, a);
+	trace_ephport_alloc(a->path, a->path == EPHPORT_TCP4_CONNECT ? AF_INET : sk->sk_family,
+			    a->result ? 0 : inet_sk(sk)->inet_num,
+			    connect ? ntohs(inet_sk(sk)->inet_dport) : 0,
+			    a->probes, a->result);
+}
+
+void ephport_stats_sum(struct ephport_pcpu_stats __percpu *pcpu,
+		       struct ephport_pcpu_stats *sum)
+{
+	unsigned int cpu, p, b;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct ephport_pcpu_stats *s = per_cpu_ptr(pcpu, cpu);
+
+		for (p = 0; p < EPHPORT_PATHS; p++) {
+			sum->allocations[p] += READ_ONCE(s->allocations[p]);
+			sum->failures[p] += READ_ONCE(s->failures[p]);
+			sum->probes[p] += READ_ONCE(s->probes[p]);
+			sum->max_probes[p] = max(sum->max_probes[p],
+						 READ_ONCE(s->max_probes[p]));
+			for (b = 0; b < EPHPORT_HIST_BUCKETS; b++)
+				sum->hist[p][b] += READ_ONCE(s->hist[p][b]);
+		}
+	}
+}
+
+/* Allocations counted meanwhile may survive the reset; that is fine. */
+void ephport_stats_reset(struct ephport_pcpu_stats __percpu *pcpu)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(pcpu, cpu), 0, sizeof(struct ephport_pcpu_stats));
+}
+
+int ephport_stats_init(void)
+{
+	ephport_global_stats = alloc_percpu(struct ephport_pcpu_stats);
+	return ephport_global_stats ? 0 : -ENOMEM;
+}
+
+void ephport_stats_uninit(void)
+{
+	free_percpu(ephport_global_stats);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace stand-in for module/core_shim.h, found first on the include
+ * path of the host unit tests (as tools/testing/radix-tree does for
+ * lib/radix-tree.c): fixed-size types, siphash() (siphash.c), plain
+ * accesses for EPHPORT_READ/WRITE and a deterministic, seedable random
+ * source in place of get_random_u32(), so that every run draws the same
+ * numbers and a statistical test gives the same verdict each time.
+ */
+#ifndef _EPHPORT_CORE_SHIM_H
+#define _EPHPORT_CORE_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
+#ifndef __aligned
+#define __aligned(x)		__attribute__((__aligned__(x)))
+#endif
+
+typedef struct {
+	u64 key[2];
+} siphash_key_t;
+
+/* SipHash-2-4, as the kernel's: the key words are k0 and k1 as numbers. */
+u64 siphash(const void *data, size_t len, const siphash_key_t *key);
+
+#define EPHPORT_READ(x)		(x)
+#define EPHPORT_WRITE(x, v)	((x) = (v))
+
+/*
+ * splitmix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number
+ * generators", OOPSLA 2014): passes BigCrush, and any seed is a good one.
+ * The state lives in siphash.c so that core.c and the tests share it.
+ */
+extern u64 ephport_test_rng_state;
+
+static inline void ephport_test_seed(u64 seed)
+{
+	ephport_test_rng_state = seed;
+}
+
+static inline u64 ephport_test_random_u64(void)
+{
+	u64 z = (ephport_test_rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline u32 ephport_random_u32(void)
+{
+	return (u32)(ephport_test_random_u64() >> 32);
+}
+
+#endif /* _EPHPORT_CORE_SHIM_H */
