@@ -21,7 +21,7 @@
 #ifndef _EPHPORT_CORE_H
 #define _EPHPORT_CORE_H
 
-#include "core_shim.h"
+#include <core_shim.h>
 
 #define EPHPORT_PICKS_MAX	8
 #define EPHPORT_DH_TABLE_BITS	16

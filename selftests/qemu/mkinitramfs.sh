@@ -58,7 +58,9 @@ add_kmod() {
 for m in $kmods; do
 	add_kmod "$m"
 done
-cp "$moddir/modules.order" "$moddir/modules.builtin" "$stage/lib/modules/$release/" 2>/dev/null || true
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	[ -f "$moddir/$f" ] && cp "$moddir/$f" "$stage/lib/modules/$release/"
+done
 /sbin/depmod -b "$stage" "$release"
 
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

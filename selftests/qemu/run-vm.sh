@@ -29,4 +29,4 @@ mkdir -p "$(dirname "$log")"
 		-append "console=ttyS0 quiet panic=-1 EPHPORT_MODE=$mode ${EPHPORT_VM_CMDLINE:-}" \
 		</dev/null 2>&1 || rc=$?
 	[ "$rc" = 0 ] || echo "run-vm: qemu exited with status $rc (124: timed out after ${timeout}s)"
-} | tr -d '\r' | tee "$log"
+} | stdbuf -o0 tr -d '\r' | tee "$log"

@@ -1,31 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Userspace stand-in for module/core_shim.h, found first on the include
- * path of the host unit tests (as tools/testing/radix-tree does for
+ * Userspace stand-in for module/core_shim.h in the host unit tests (as
+ * tools/testing/radix-tree stands in for the kernel headers of
  * lib/radix-tree.c): fixed-size types, siphash() (siphash.c), plain
  * accesses for EPHPORT_READ/WRITE and a deterministic, seedable random
  * source in place of get_random_u32(), so that every run draws the same
  * numbers and a statistical test gives the same verdict each time.
+ *
+ * It keeps the include guard of module/core_shim.h: core.h includes
+ * "core_shim.h" from its own directory first, so this file has to be
+ * included before it (core_test.c does; core.c needs "-include
+ * core_shim.h" on the command line), which then makes the module's copy
+ * an empty include.
  */
 #ifndef _EPHPORT_CORE_SHIM_H
 #define _EPHPORT_CORE_SHIM_H
 
+#include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
 
 #ifndef __aligned
 #define __aligned(x)		__attribute__((__aligned__(x)))
 #endif
 
-typedef struct {
-	u64 key[2];
-} siphash_key_t;
+typedef struct { u64 key[2]; } siphash_key_t;
 
 /* SipHash-2-4, as the kernel's: the key words are k0 and k1 as numbers. */
 u64 siphash(const void *data, size_t len, const siphash_key_t *key);

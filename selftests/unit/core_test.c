@@ -25,10 +25,15 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* This directory's shim; core.h's own include then finds it already in. */
+#include "core_shim.h"
 #include "core.h"
 #include "kselftest_harness.h"
 
+/* Build with -DTEST_SEED=... to try another seed. */
+#ifndef TEST_SEED
 #define TEST_SEED	0x6570686f7274ULL	/* "ephort" */
+#endif
 
 enum {
 	STRAT_SEQUENTIAL,
@@ -63,11 +68,6 @@ static const struct strategy_ops strategies[] = {
 			       ephport_random_inc_commit },
 	[STRAT_KERNEL_BIND] = { "kernel", ephport_kernel_bind_begin, NULL },
 };
-
-static u32 rnd_below(u32 n)
-{
-	return ephport_below(n);
-}
 
 static void random_key(siphash_key_t *key)
 {
@@ -130,8 +130,8 @@ static struct ephport_flow random_flow(void)
 	u32 i;
 
 	memset(&flow, 0, sizeof(flow));
-	flow.family = rnd_below(2) ? AF_INET : AF_INET6;
-	flow.proto = rnd_below(2) ? IPPROTO_TCP : IPPROTO_UDP;
+	flow.family = ephport_below(2) ? AF_INET : AF_INET6;
+	flow.proto = ephport_below(2) ? IPPROTO_TCP : IPPROTO_UDP;
 	for (i = 0; i < (flow.family == AF_INET ? 1 : 4); i++) {
 		flow.laddr[i] = ephport_random_u32();
 		flow.raddr[i] = ephport_random_u32();
@@ -219,9 +219,9 @@ TEST(shim_random_source_is_reproducible)
 	ephport_test_seed(TEST_SEED + 1);
 	for (i = 0; i < 64; i++)
 		same += a[i] == ephport_random_u32();
-	ASSERT_LT(same, 2);
+	ASSERT_LT(same, 2U);
 	for (i = 0; i < 1000; i++)
-		ASSERT_LT(ephport_below(7), 7);
+		ASSERT_LT(ephport_below(7), 7U);
 }
 
 /* ------------------------------------------------------------------ */
@@ -259,15 +259,18 @@ FIXTURE_VARIANT_ADD(coverage, double_hash_no_table) {
 	.kind = STRAT_DOUBLE_HASH,
 	.no_table = true,
 };
+
 FIXTURE_VARIANT_ADD(coverage, random_inc) { .kind = STRAT_RANDOM_INC };
 FIXTURE_VARIANT_ADD(coverage, random_inc_n_1) {
 	.kind = STRAT_RANDOM_INC,
 	.random_inc_n = 1,
 };
+
 FIXTURE_VARIANT_ADD(coverage, random_inc_n_max) {
 	.kind = STRAT_RANDOM_INC,
 	.random_inc_n = 0xffffffff,
 };
+
 FIXTURE_VARIANT_ADD(coverage, kernel_bind) { .kind = STRAT_KERNEL_BIND };
 
 #define COVERAGE_MAX_N	64512	/* ports 1024..65535 */
@@ -301,7 +304,7 @@ static void scramble_state(struct host *h, u32 k)
 	struct ephport_req *r = &h->req;
 	const u32 cursors[] = {
 		r->low, r->low + r->n - 1, r->low + r->n, r->low - 1, 0,
-		0xffffffff, r->low + rnd_below(r->n),
+		0xffffffff, r->low + ephport_below(r->n),
 	};
 	const u32 counters[] = { 0, 0xffffffff, 0xfffffffe, 0x80000000, r->n - 1 };
 	const u32 rincs[] = { 0, r->n - 1, r->n, 0xffffffff, 0xfffffff0 };
@@ -371,7 +374,7 @@ TEST_F(coverage, every_offset_exactly_once_then_end)
 			if (r->n == COVERAGE_MAX_N)
 				r->low = 1024;
 			else
-				r->low = 1 + rnd_below(65536 - r->n);
+				r->low = 1 + ephport_below(65536 - r->n);
 			if (!(k & 1))
 				scramble_state(&self->h, k / 2);
 
@@ -386,8 +389,8 @@ TEST_F(coverage, every_offset_exactly_once_then_end)
 					self->order[count] = off;
 				count++;
 			}
-			ASSERT_EQ(0, outside) TH_LOG("n=%u walk %u: offsets >= n", r->n, k);
-			ASSERT_EQ(0, twice) TH_LOG("n=%u walk %u: offsets repeated", r->n, k);
+			ASSERT_EQ(0U, outside) TH_LOG("n=%u walk %u: offsets >= n", r->n, k);
+			ASSERT_EQ(0U, twice) TH_LOG("n=%u walk %u: offsets repeated", r->n, k);
 			ASSERT_EQ(r->n, count) TH_LOG("n=%u walk %u: wrong count", r->n, k);
 			ASSERT_FALSE(ephport_walk_next(&w, &off));
 			ASSERT_FALSE(ephport_walk_next(&w, &off));
@@ -395,7 +398,7 @@ TEST_F(coverage, every_offset_exactly_once_then_end)
 			steps += count;
 
 			/* The allocator took the probes-th candidate. */
-			probes = 1 + rnd_below(count);
+			probes = 1 + ephport_below(count);
 			if (variant->kind < WALK_STRIDE_1 && strategies[variant->kind].commit)
 				strategies[variant->kind].commit(r, self->order[probes - 1],
 								 probes);
@@ -501,7 +504,8 @@ TEST(hash_starts_at_f_plus_counter)
 				ASSERT_EQ((u32)(c + probes[p]), h.state.hash_counter);
 				c = h.state.hash_counter;
 				ephport_hash_begin(&w, &h.req);
-				ASSERT_TRUE(walk_is_linear_from(&w, sizes[i], ((u64)f + c) % sizes[i]))
+				ASSERT_TRUE(walk_is_linear_from(&w, sizes[i],
+								((u64)f + c) % sizes[i]))
 					TH_LOG("n=%u counter=%u", sizes[i], c);
 			}
 		}
@@ -556,7 +560,8 @@ TEST(double_hash_starts_at_f_plus_table_entry)
 						    EPHPORT_DH_TABLE_SIZE * sizeof(u16)));
 				e = h.state.dh_table[g];
 				ephport_double_hash_begin(&w, &h.req);
-				ASSERT_TRUE(walk_is_linear_from(&w, sizes[i], ((u64)f + e) % sizes[i]))
+				ASSERT_TRUE(walk_is_linear_from(&w, sizes[i],
+								((u64)f + e) % sizes[i]))
 					TH_LOG("n=%u entry=%u", sizes[i], e);
 			}
 		}
@@ -582,6 +587,49 @@ static u32 first_candidate(int strat, const struct host *h)
 	strategies[strat].begin(&w, &h->req);
 	ephport_walk_next(&w, &off);
 	return off;
+}
+
+/*
+ * random-inc, RFC 6056 algorithm 5: each candidate moves forward from the
+ * previous allocation by 1..N; commit() records the offset taken.  With
+ * N = 1 the walk is sequential from just after the previous allocation.
+ */
+TEST(random_inc_steps_forward_by_1_to_n)
+{
+	const u32 n = 1000, ns[] = { 1, 2, 500, 999, 1000, 5000 };
+	u32 i, k, prev, off, step, steps;
+	double mean, sigma;
+	struct host h;
+
+	ephport_test_seed(TEST_SEED);
+	host_init(&h, 20000, n, false);
+	for (i = 0; i < ARRAY_SIZE(ns); i++) {
+		h.req.random_inc_n = ns[i];
+		steps = 0;
+		for (k = 0; k < 2000; k++) {
+			struct ephport_flow flow = random_flow();
+
+			prev = h.state.rinc_next;
+			off = host_connect(&h, STRAT_RANDOM_INC, &flow);
+			ASSERT_EQ(off, h.state.rinc_next);
+			step = (off + n - prev % n) % n;
+			/* Steps of 1..N: with N >= n, they reach any offset. */
+			ASSERT_TRUE(ns[i] >= n || (step >= 1 && step <= ns[i]))
+				TH_LOG("N=%u: from %u to %u", ns[i], prev, off);
+			steps += step;
+		}
+		mean = steps / 2000.0;
+		TH_LOG("random-inc N=%u: mean step %.1f", ns[i], mean);
+		if (ns[i] < n) {
+			/* Uniform over 1..N: mean (N + 1) / 2, within 5 sigma. */
+			sigma = sqrt(((double)ns[i] * ns[i] - 1) / 12 / 2000);
+			ASSERT_LE(fabs(mean - (ns[i] + 1) / 2.0), 5 * sigma);
+		}
+	}
+	h.req.random_inc_n = 1;
+	h.state.rinc_next = n - 1;
+	ASSERT_EQ(0U, first_candidate(STRAT_RANDOM_INC, &h));
+	host_free(&h);
 }
 
 /*
@@ -769,7 +817,7 @@ TEST(kernel_bind_first_candidate_is_odd_and_uniform)
 		for (i = 0; i < 1000; i++) {
 			off = first_candidate(STRAT_KERNEL_BIND, &h);
 			ASSERT_LT(off, n);
-			ASSERT_EQ(n > 1, off & 1) TH_LOG("n=%u: first offset %u", n, off);
+			ASSERT_EQ((u32)(n > 1), off & 1) TH_LOG("n=%u: first offset %u", n, off);
 		}
 	}
 
@@ -787,9 +835,9 @@ TEST(kernel_bind_first_candidate_is_odd_and_uniform)
 			else
 				even++;
 		}
-		ASSERT_EQ(0, even) TH_LOG("n=%u: %u even first offsets", n, even);
+		ASSERT_EQ(0U, even) TH_LOG("n=%u: %u even first offsets", n, even);
 		chi2 = chi_square(count, expect, n / 2);
-		TH_LOG("kernel: n=%u, the 500 odd offsets: chi2 = %.1f (df 499, critical %.2f at alpha 0.001)",
+		TH_LOG("kernel: n=%u, 500 odd offsets: chi2 = %.1f (df 499, critical %.2f)",
 		       n, chi2, CHI2_CRIT_499);
 		ASSERT_LT(chi2, CHI2_CRIT_499);
 	}
@@ -800,7 +848,7 @@ TEST(kernel_bind_walks_one_parity_then_the_other)
 {
 	const u32 sizes[] = { 2, 4, 6, 1000, 64512 };
 	struct ephport_walk w;
-	u32 i, k, j, n, off, prev, start;
+	u32 i, k, j, n, off, prev, start, expect;
 	struct host h;
 
 	ephport_test_seed(TEST_SEED);
@@ -811,17 +859,14 @@ TEST(kernel_bind_walks_one_parity_then_the_other)
 		for (k = 0; k < (n > 10000 ? 4 : 64); k++) {
 			ephport_kernel_bind_begin(&w, &h.req);
 			ASSERT_TRUE(ephport_walk_next(&w, &start));
-			ASSERT_EQ(1, start & 1);
+			ASSERT_EQ(1U, start & 1);
 			prev = start;
 			for (j = 1; j < n; j++) {
 				ASSERT_TRUE(ephport_walk_next(&w, &off));
-				if (j < n / 2)
-					ASSERT_EQ((prev + 2) % n, off);
-				else if (j == n / 2)
-					ASSERT_EQ(start - 1, off);
-				else
-					ASSERT_EQ((prev + 2) % n, off);
-				ASSERT_EQ(j < n / 2, off & 1) TH_LOG("n=%u step %u", n, j);
+				/* The other parity starts just below the start. */
+				expect = j == n / 2 ? start - 1 : (prev + 2) % n;
+				ASSERT_EQ(expect, off) TH_LOG("n=%u step %u", n, j);
+				ASSERT_EQ((u32)(j < n / 2), off & 1) TH_LOG("n=%u step %u", n, j);
 				prev = off;
 			}
 			ASSERT_FALSE(ephport_walk_next(&w, &off));
@@ -829,3 +874,197 @@ TEST(kernel_bind_walks_one_parity_then_the_other)
 	}
 	host_free(&h);
 }
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Tracking.  One host (one namespace, fixed secrets) in rounds:
+ *
+ *  1. it connects to A, the attacker's server, which sees the port pa;
+ *  2. right after, it connects to B, the victim's server: port pb;
+ *  3. then it makes 0..31 (uniform) more connections the attacker does not
+ *     see, each to B or to some other destination with probability 1/2:
+ *     the victim's traffic to B is irregular.
+ *
+ * The attacker gets the worst case: during TRACK_TRAIN rounds it also sees
+ * pb, and learns the most frequent delta d = pb - pa (mod n).  During the
+ * next TRACK_TEST rounds it sees pa only and guesses pb = pa + d.
+ *
+ * Without a leak, pb is independent of pa and a guess is right with the
+ * probability 1/w of chance, w being the number of ports pb is spread
+ * over: n, except for random-inc with N < n, whose pb is pa plus 1..N (RFC
+ * 6056 section 3.3.5: N trades unpredictability for port reuse distance).
+ * The number of hits is then binomial (TRACK_TEST, 1/w); the test fails
+ * above its mean plus five standard deviations.
+ *
+ * hash and sequential leak by design, through one counter per namespace:
+ * there pb - pa = F(B) - F(A) + 1, or 1.  Their variants document the leak
+ * and check that it is there: the attacker must be right more often than
+ * not.
+ */
+#define TRACK_LOW	40000
+#define TRACK_N		1000
+#define TRACK_TRAIN	20000
+#define TRACK_TEST	100000U
+#define TRACK_QUIET	32
+
+FIXTURE(tracking) {
+	struct host h;
+	u32 *deltas;
+};
+
+FIXTURE_VARIANT(tracking) {
+	int strat;
+	u32 random_inc_n;
+	bool leaks;
+};
+
+FIXTURE_VARIANT_ADD(tracking, sequential) { .strat = STRAT_SEQUENTIAL, .leaks = true };
+FIXTURE_VARIANT_ADD(tracking, hash) { .strat = STRAT_HASH, .leaks = true };
+FIXTURE_VARIANT_ADD(tracking, double_hash) { .strat = STRAT_DOUBLE_HASH };
+FIXTURE_VARIANT_ADD(tracking, random_start) { .strat = STRAT_RANDOM_START };
+FIXTURE_VARIANT_ADD(tracking, random_pick) { .strat = STRAT_RANDOM_PICK };
+FIXTURE_VARIANT_ADD(tracking, random_inc) { .strat = STRAT_RANDOM_INC };
+FIXTURE_VARIANT_ADD(tracking, random_inc_n_is_range) {
+	.strat = STRAT_RANDOM_INC,
+	.random_inc_n = TRACK_N,
+};
+
+FIXTURE_SETUP(tracking)
+{
+	ephport_test_seed(TEST_SEED + 1);
+	host_init(&self->h, TRACK_LOW, TRACK_N, true);
+	ASSERT_NE(NULL, self->h.state.dh_table);
+	self->h.req.random_inc_n = variant->random_inc_n;
+	self->deltas = calloc(TRACK_N, sizeof(u32));
+	ASSERT_NE(NULL, self->deltas);
+}
+
+FIXTURE_TEARDOWN(tracking)
+{
+	host_free(&self->h);
+	free(self->deltas);
+}
+
+TEST_F(tracking, attacker_predicts_port_to_b_from_port_to_a)
+{
+	const struct ephport_flow a = tcp_flow(0xcb00710a, 443, 42);	/* 203.0.113.10 */
+	const struct ephport_flow b = tcp_flow(0xc6336414, 443, 42);	/* 198.51.100.20 */
+	const char *name = strategies[variant->strat].name;
+	const u32 n = TRACK_N;
+	u32 round, quiet, pa, pb, d, best = 0, hits = 0, spread = n;
+	struct ephport_flow other;
+	double p, bound;
+
+	if (variant->strat == STRAT_DOUBLE_HASH) {
+		/* A shared counter would be the leak hash has; here they differ. */
+		ASSERT_NE(dh_index(&self->h, &a), dh_index(&self->h, &b));
+	}
+	if (variant->strat == STRAT_RANDOM_INC) {
+		d = variant->random_inc_n ?: EPHPORT_RANDOM_INC_N;
+		if (d < n)
+			spread = d;
+	}
+
+	for (round = 0; round < TRACK_TRAIN + TRACK_TEST; round++) {
+		pa = host_connect(&self->h, variant->strat, &a);
+		pb = host_connect(&self->h, variant->strat, &b);
+		d = (pb + n - pa) % n;
+		if (round < TRACK_TRAIN) {
+			if (++self->deltas[d] > self->deltas[best])
+				best = d;
+		} else {
+			hits += (pa + best) % n == pb;
+		}
+		for (quiet = ephport_below(TRACK_QUIET); quiet; quiet--) {
+			other = random_flow();
+			host_connect(&self->h, variant->strat, ephport_below(2) ? &b : &other);
+		}
+	}
+
+	p = 1.0 / spread;
+	bound = TRACK_TEST * p + 5 * sqrt(TRACK_TEST * p * (1 - p));
+	TH_LOG("%s: learned delta %u, %u/%u hits = %.4f%% (chance 1/%u = %.4f%%)",
+	       name, best, hits, TRACK_TEST, 100.0 * hits / TRACK_TEST, n, 100.0 / n);
+	if (variant->leaks) {
+		TH_LOG("%s leaks: ports to B follow ports to A (documented)", name);
+		ASSERT_GT(hits, TRACK_TEST / 2);
+		return;
+	}
+	if (spread < n)
+		TH_LOG("%s: %u times chance: pb - pa is uniform over 1..%u, not over the range",
+		       name, (u32)((double)hits * n / TRACK_TEST + 0.5), spread);
+	TH_LOG("%s: limit %.0f hits (1/%u plus 5 sigma)", name, bound, spread);
+	ASSERT_LE(hits, bound);
+}
+
+/*
+ * Interference: two hosts with the same secrets and state make the same
+ * connections to B; the second also makes 0..7 connections to the
+ * attacker's A before each.  With double-hash the ports to B are the same
+ * on both: what A sees is unrelated to B.  With hash and sequential, every
+ * connection to A moves the ports to B by one: the attacker can both read
+ * and steer the victim's ports (documented).
+ */
+FIXTURE(interference) {
+	struct host h1, h2;
+};
+
+FIXTURE_VARIANT(interference) {
+	int strat;
+	bool leaks;
+};
+
+FIXTURE_VARIANT_ADD(interference, sequential) { .strat = STRAT_SEQUENTIAL, .leaks = true };
+FIXTURE_VARIANT_ADD(interference, hash) { .strat = STRAT_HASH, .leaks = true };
+FIXTURE_VARIANT_ADD(interference, double_hash) { .strat = STRAT_DOUBLE_HASH };
+
+FIXTURE_SETUP(interference)
+{
+	ephport_test_seed(TEST_SEED);
+	host_init(&self->h1, TRACK_LOW, TRACK_N, true);
+	ephport_test_seed(TEST_SEED);
+	host_init(&self->h2, TRACK_LOW, TRACK_N, true);
+	ASSERT_TRUE(self->h1.state.dh_table && self->h2.state.dh_table);
+	host_fill_table(&self->h1);
+	memcpy(self->h2.state.dh_table, self->h1.state.dh_table,
+	       EPHPORT_DH_TABLE_SIZE * sizeof(u16));
+	self->h1.state.hash_counter = ephport_random_u32();
+	self->h2.state.hash_counter = self->h1.state.hash_counter;
+}
+
+FIXTURE_TEARDOWN(interference)
+{
+	host_free(&self->h1);
+	host_free(&self->h2);
+}
+
+TEST_F(interference, ports_to_b_ignore_connections_to_a)
+{
+	const struct ephport_flow a = tcp_flow(0xcb00710a, 443, 42);
+	const struct ephport_flow b = tcp_flow(0xc6336414, 443, 42);
+	const char *name = strategies[variant->strat].name;
+	const u32 rounds = 10000, n = TRACK_N;
+	u32 i, x, extra = 0, moved = 0, shifted = 0, pb1, pb2;
+
+	ASSERT_NE(dh_index(&self->h1, &a), dh_index(&self->h1, &b));
+	for (i = 0; i < rounds; i++) {
+		for (x = ephport_below(8); x; x--, extra++)
+			host_connect(&self->h2, variant->strat, &a);
+		pb1 = host_connect(&self->h1, variant->strat, &b);
+		pb2 = host_connect(&self->h2, variant->strat, &b);
+		moved += pb1 != pb2;
+		shifted += pb2 == (pb1 + extra) % n;
+	}
+	TH_LOG("%s: %u of %u ports to B moved by %u connections to A", name, moved,
+	       rounds, extra);
+	if (variant->leaks) {
+		TH_LOG("%s leaks: each connection to A moves the ports to B by one (documented)",
+		       name);
+		ASSERT_EQ(rounds, shifted);
+		return;
+	}
+	ASSERT_EQ(0U, moved);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The module core, for every strategy: each allocation path and family
+ * lands in the range, exhaustion gives the stock errno only when no port is
+ * left, connect() shares ports across 4-tuples and skips bound ports,
+ * reserved ports, the unprivileged floor and IP_LOCAL_PORT_RANGE are
+ * honoured, SO_REUSEADDR shares only as net.ipv4.ip_autobind_reuse allows,
+ * and concurrent connect() never duplicates a 4-tuple.
+ *
+ * The module is loaded once; each test runs in a network namespace of its
+ * own and selects its strategy and range through sysfs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ephport.h"
+
+#define DPORT		5000	/* listeners: outside every range used here */
+#define LOW		40000
+
+enum kind {
+	TCP_CONNECT,
+	TCP_BIND,
+	TCP_LISTEN,
+	UDP_BIND,
+	UDP_SENDTO,
+	UDP_CONNECT,
+	KINDS
+};
+
+static const char *const kind_names[KINDS] = {
+	"tcp-connect", "tcp-bind", "tcp-listen", "udp-bind", "udp-sendto",
+	"udp-connect",
+};
+
+/* The errno the stock kernel gives when no port is left. */
+static const int kind_exhausted[KINDS] = {
+	EADDRNOTAVAIL, EADDRINUSE, EADDRINUSE, EADDRINUSE, EAGAIN, EAGAIN,
+};
+
+static const int families[] = { AF_INET, AF_INET6 };
+
+/*
+ * Let the kernel pick a local port for a new socket of @kind.  Returns the
+ * socket (kept open, holding the port) and stores the port, or -errno.
+ */
+static int alloc_port(int family, enum kind kind, int dport, int *port)
+{
+	int type = kind >= UDP_BIND ? SOCK_DGRAM : SOCK_STREAM;
+	int fd = ep_socket(family, type);
+	struct ep_addr a;
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	switch (kind) {
+	case TCP_CONNECT:
+	case UDP_CONNECT:
+		err = ep_connect_port(fd, family, dport);
+		break;
+	case TCP_BIND:
+	case UDP_BIND:
+		err = ep_bind_port(fd, family, 0);
+		break;
+	case TCP_LISTEN:
+		err = listen(fd, 1) ? -errno : 0;
+		break;
+	case UDP_SENDTO:
+		ep_loopback(family, dport, &a);
+		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&a.ss, a.len) < 0)
+			err = -errno;
+		break;
+	default:
+		err = -EINVAL;
+	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	*port = ep_local_port(fd);
+	return fd;
+}
+
+static void close_all(int *fds, int n)
+{
+	while (n-- > 0)
+		ep_close_rst(fds[n]);
+}
+
+static void set_range(struct __test_metadata *_metadata, int low, int high)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d %d", low, high);
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/range", buf));
+}
+
+FIXTURE(alloc) {
+	int listener[2];
+};
+
+FIXTURE_VARIANT(alloc) {
+	const char *strategy;
+};
+
+FIXTURE_VARIANT_ADD(alloc, kernel) { .strategy = "kernel" };
+FIXTURE_VARIANT_ADD(alloc, sequential) { .strategy = "sequential" };
+FIXTURE_VARIANT_ADD(alloc, random_start) { .strategy = "random-start" };
+FIXTURE_VARIANT_ADD(alloc, random_pick) { .strategy = "random-pick" };
+FIXTURE_VARIANT_ADD(alloc, hash) { .strategy = "hash" };
+FIXTURE_VARIANT_ADD(alloc, double_hash) { .strategy = "double-hash" };
+FIXTURE_VARIANT_ADD(alloc, random_inc) { .strategy = "random-inc" };
+
+FIXTURE_SETUP(alloc)
+{
+	int i;
+
+	ASSERT_EQ(0, ep_new_netns());
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/strategy", variant->strategy));
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/enabled", "1"));
+	for (i = 0; i < 2; i++) {
+		self->listener[i] = ep_listener(families[i], DPORT);
+		ASSERT_LE(0, self->listener[i]);
+	}
+}
+
+FIXTURE_TEARDOWN(alloc)
+{
+	close(self->listener[0]);
+	close(self->listener[1]);
+}
+
+/* Every path and family allocates inside the range. */
+TEST_F(alloc, in_range)
+{
+	int f, k, i, fds[20], port;
+
+	set_range(_metadata, LOW, LOW + 999);
+	for (f = 0; f < 2; f++) {
+		for (k = 0; k < KINDS; k++) {
+			for (i = 0; i < 20; i++) {
+				fds[i] = alloc_port(families[f], k, DPORT, &port);
+				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d: %s", kind_names[k],
+							     families[f], strerror(-fds[i]));
+				ASSERT_LE(LOW, port);
+				ASSERT_GE(LOW + 999, port);
+			}
+			close_all(fds, 20);
+		}
+	}
+}
+
+/*
+ * A 16-port range gives 16 distinct ports to one destination, then the
+ * stock errno.
+ */
+TEST_F(alloc, exhaustion)
+{
+	int f, k, i, fds[17], port, seen[16];
+
+	set_range(_metadata, LOW, LOW + 15);
+	for (f = 0; f < 2; f++) {
+		for (k = 0; k < KINDS; k++) {
+			memset(seen, 0, sizeof(seen));
+			for (i = 0; i < 16; i++) {
+				fds[i] = alloc_port(families[f], k, DPORT, &port);
+				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d: %s", kind_names[k],
+							     families[f], i, strerror(-fds[i]));
+				ASSERT_LE(LOW, port);
+				ASSERT_GE(LOW + 15, port);
+				ASSERT_EQ(0, seen[port - LOW]);
+				seen[port - LOW] = 1;
+			}
+			fds[16] = alloc_port(families[f], k, DPORT, &port);
+			EXPECT_EQ(-kind_exhausted[k], fds[16]) TH_LOG("%s/%d", kind_names[k],
+								      families[f]);
+			if (fds[16] >= 0)
+				close(fds[16]);
+			close_all(fds, 16);
+		}
+	}
+}
+
+/* With every port but one held, each path finds the free one. */
+TEST_F(alloc, complete)
+{
+	int f, round, i, free_port, port, fd, held[64];
+	int kinds[] = { TCP_BIND, TCP_CONNECT, TCP_LISTEN, UDP_BIND };
+
+	set_range(_metadata, LOW, LOW + 63);
+	for (round = 0; round < 3; round++) {
+		for (f = 0; f < 2; f++) {
+			for (unsigned int k = 0; k < 4; k++) {
+				int type = kinds[k] == UDP_BIND ? SOCK_DGRAM : SOCK_STREAM;
+
+				free_port = LOW + rand() % 64;
+				for (i = 0; i < 64; i++) {
+					held[i] = -1;
+					if (LOW + i == free_port)
+						continue;
+					held[i] = ep_socket(families[f], type);
+					ASSERT_LE(0, held[i]);
+					ASSERT_EQ(0, ep_bind_port(held[i], families[f], LOW + i));
+				}
+				fd = alloc_port(families[f], kinds[k], DPORT, &port);
+				ASSERT_LE(0, fd) TH_LOG("%s/%d: %s", kind_names[kinds[k]],
+							 families[f], strerror(-fd));
+				EXPECT_EQ(free_port, port);
+				ep_close_rst(fd);
+				for (i = 0; i < 64; i++)
+					if (held[i] >= 0)
+						close(held[i]);
+			}
+		}
+	}
+}
+
+/* connect() shares a port between distinct destinations, not within one. */
+TEST_F(alloc, four_tuple_sharing)
+{
+	int f, l2, a, b, c, pa, pb, pc;
+
+	set_range(_metadata, LOW, LOW);
+	for (f = 0; f < 2; f++) {
+		l2 = ep_listener(families[f], DPORT + 1);
+		ASSERT_LE(0, l2);
+		a = alloc_port(families[f], TCP_CONNECT, DPORT, &pa);
+		ASSERT_LE(0, a);
+		b = alloc_port(families[f], TCP_CONNECT, DPORT + 1, &pb);
+		ASSERT_LE(0, b);
+		EXPECT_EQ(LOW, pa);
+		EXPECT_EQ(LOW, pb);
+		c = alloc_port(families[f], TCP_CONNECT, DPORT, &pc);
+		EXPECT_EQ(-EADDRNOTAVAIL, c);
+		if (c >= 0)
+			close(c);
+		ep_close_rst(a);
+		ep_close_rst(b);
+		close(l2);
+	}
+}
+
+/* A port held by an explicit bind() is never used by connect(). */
+TEST_F(alloc, connect_skips_bound_ports)
+{
+	int f, bound, l2, a, b, c, pa, pb, pc;
+
+	set_range(_metadata, LOW, LOW + 1);
+	for (f = 0; f < 2; f++) {
+		bound = ep_socket(families[f], SOCK_STREAM);
+		ASSERT_LE(0, bound);
+		ASSERT_EQ(0, ep_bind_port(bound, families[f], LOW));
+		l2 = ep_listener(families[f], DPORT + 1);
+		ASSERT_LE(0, l2);
+		a = alloc_port(families[f], TCP_CONNECT, DPORT, &pa);
+		ASSERT_LE(0, a);
+		EXPECT_EQ(LOW + 1, pa);
+		b = alloc_port(families[f], TCP_CONNECT, DPORT + 1, &pb);
+		ASSERT_LE(0, b);
+		EXPECT_EQ(LOW + 1, pb);
+		c = alloc_port(families[f], TCP_CONNECT, DPORT, &pc);
+		EXPECT_EQ(-EADDRNOTAVAIL, c);
+		if (c >= 0)
+			close(c);
+		ep_close_rst(a);
+		ep_close_rst(b);
+		close(l2);
+		close(bound);
+	}
+}
+
+/* net.ipv4.ip_local_reserved_ports are never handed out. */
+TEST_F(alloc, reserved_ports)
+{
+	int f, k, i, fds[17], port;
+
+	set_range(_metadata, LOW, LOW + 31);
+	ASSERT_EQ(0, ep_sysctl("ip_local_reserved_ports", "40000-40015"));
+	for (f = 0; f < 2; f++) {
+		for (k = 0; k < KINDS; k++) {
+			for (i = 0; i < 16; i++) {
+				fds[i] = alloc_port(families[f], k, DPORT, &port);
+				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", kind_names[k],
+							     families[f], i);
+				ASSERT_LE(LOW + 16, port);
+			}
+			fds[16] = alloc_port(families[f], k, DPORT, &port);
+			EXPECT_EQ(-kind_exhausted[k], fds[16]);
+			if (fds[16] >= 0)
+				close(fds[16]);
+			close_all(fds, 16);
+		}
+	}
+}
+
+/*
+ * Ports below the namespace's net.ipv4.ip_unprivileged_port_start are never
+ * handed out, and a range below it cannot be set from that namespace.
+ */
+TEST_F(alloc, unprivileged_floor)
+{
+	int f, k, i, fds[11], port;
+	char buf[32];
+
+	set_range(_metadata, 1990, 2009);
+	ASSERT_EQ(0, ep_sysctl("ip_local_port_range", "2000 60999"));
+	ASSERT_EQ(0, ep_sysctl("ip_unprivileged_port_start", "2000"));
+	EXPECT_EQ(-EINVAL, ep_write(EP_SYSFS "/range", "1500 2499"));
+	ASSERT_EQ(0, ep_read(EP_SYSFS "/range", buf, sizeof(buf)));
+	EXPECT_STREQ("1990 2009", buf);
+	for (f = 0; f < 2; f++) {
+		for (k = 0; k < KINDS; k++) {
+			for (i = 0; i < 10; i++) {
+				fds[i] = alloc_port(families[f], k, DPORT, &port);
+				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", kind_names[k],
+							     families[f], i);
+				ASSERT_LE(2000, port);
+				ASSERT_GE(2009, port);
+			}
+			fds[10] = alloc_port(families[f], k, DPORT, &port);
+			EXPECT_EQ(-kind_exhausted[k], fds[10]);
+			if (fds[10] >= 0)
+				close(fds[10]);
+			close_all(fds, 10);
+		}
+	}
+}
+
+/* IP_LOCAL_PORT_RANGE narrows the module's range as it narrows the sysctl. */
+TEST_F(alloc, ip_local_port_range)
+{
+	int kinds[] = { TCP_CONNECT, TCP_BIND, UDP_BIND };
+	int f, i, n, fd, port, fds[11];
+
+	set_range(_metadata, LOW, LOW + 999);
+	for (f = 0; f < 2; f++) {
+		for (unsigned int k = 0; k < 3; k++) {
+			int type = kinds[k] == UDP_BIND ? SOCK_DGRAM : SOCK_STREAM;
+
+			for (n = 0; n < 11; n++) {
+				fd = ep_socket(families[f], type);
+				ASSERT_LE(0, fd);
+				ASSERT_EQ(0, ep_set_port_range(fd, LOW + 100, LOW + 109));
+				if (kinds[k] == TCP_CONNECT)
+					i = ep_connect_port(fd, families[f], DPORT);
+				else
+					i = ep_bind_port(fd, families[f], 0);
+				if (n == 10) {
+					EXPECT_EQ(-kind_exhausted[kinds[k]], i);
+					close(fd);
+					break;
+				}
+				ASSERT_EQ(0, i) TH_LOG("%s/%d #%d: %s", kind_names[kinds[k]],
+						       families[f], n, strerror(-i));
+				port = ep_local_port(fd);
+				ASSERT_LE(LOW + 100, port);
+				ASSERT_GE(LOW + 109, port);
+				fds[n] = fd;
+			}
+			close_all(fds, 10);
+		}
+	}
+}
+
+/*
+ * SO_REUSEADDR makes bind(0) share a port only when
+ * net.ipv4.ip_autobind_reuse is set, as in the stock kernel.
+ */
+TEST_F(alloc, autobind_reuse)
+{
+	int f, a, b, c, pa, pb;
+
+	set_range(_metadata, LOW, LOW);
+	for (f = 0; f < 2; f++) {
+		ASSERT_EQ(0, ep_sysctl("ip_autobind_reuse", "0"));
+		a = ep_socket(families[f], SOCK_STREAM);
+		b = ep_socket(families[f], SOCK_STREAM);
+		c = ep_socket(families[f], SOCK_STREAM);
+		ASSERT_EQ(0, ep_set_int(a, SOL_SOCKET, SO_REUSEADDR, 1));
+		ASSERT_EQ(0, ep_set_int(b, SOL_SOCKET, SO_REUSEADDR, 1));
+		ASSERT_EQ(0, ep_bind_port(a, families[f], 0));
+		pa = ep_local_port(a);
+		EXPECT_EQ(LOW, pa);
+		EXPECT_EQ(-EADDRINUSE, ep_bind_port(b, families[f], 0));
+		close(b);
+
+		ASSERT_EQ(0, ep_sysctl("ip_autobind_reuse", "1"));
+		b = ep_socket(families[f], SOCK_STREAM);
+		ASSERT_EQ(0, ep_set_int(b, SOL_SOCKET, SO_REUSEADDR, 1));
+		EXPECT_EQ(0, ep_bind_port(b, families[f], 0));
+		pb = ep_local_port(b);
+		EXPECT_EQ(LOW, pb);
+		/* Without SO_REUSEADDR, no sharing either way. */
+		EXPECT_EQ(-EADDRINUSE, ep_bind_port(c, families[f], 0));
+		close(a);
+		close(b);
+		close(c);
+	}
+}
+
+/*
+ * 8 processes make 150 connect()s each to one destination through a
+ * 1,000-port range: exactly 1,000 succeed, on distinct ports, and the 200
+ * others fail with EADDRNOTAVAIL.
+ */
+TEST_F_TIMEOUT(alloc, concurrent_connect, 300)
+{
+	int pipes[2], go[2], i, j, ok = 0, notavail = 0, other = 0;
+	static char seen[1000];
+	int result[2];
+
+	set_range(_metadata, LOW, LOW + 999);
+	ASSERT_EQ(0, pipe(pipes));
+	ASSERT_EQ(0, pipe(go));
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < 8; i++) {
+		if (fork() == 0) {
+			int fds[150], port, n = 0;
+			char c;
+
+			close(pipes[0]);
+			close(go[1]);
+			for (j = 0; j < 150; j++) {
+				fds[n] = alloc_port(AF_INET, TCP_CONNECT, DPORT, &port);
+				result[0] = fds[n] < 0 ? fds[n] : 0;
+				result[1] = fds[n] < 0 ? 0 : port;
+				if (fds[n] >= 0)
+					n++;
+				if (write(pipes[1], result, sizeof(result)) != sizeof(result))
+					_exit(1);
+			}
+			/* Hold the ports until the parent has counted. */
+			close(pipes[1]);
+			if (read(go[0], &c, 1) < 0)
+				_exit(1);
+			close_all(fds, n);
+			_exit(0);
+		}
+	}
+	close(pipes[1]);
+	close(go[0]);
+	while (read(pipes[0], result, sizeof(result)) == sizeof(result)) {
+		if (!result[0]) {
+			ok++;
+			ASSERT_LE(LOW, result[1]);
+			ASSERT_GE(LOW + 999, result[1]);
+			EXPECT_EQ(0, seen[result[1] - LOW]) TH_LOG("port %d twice", result[1]);
+			seen[result[1] - LOW] = 1;
+		} else if (result[0] == -EADDRNOTAVAIL) {
+			notavail++;
+		} else {
+			other++;
+			TH_LOG("unexpected error %s", strerror(-result[0]));
+		}
+	}
+	close(go[1]);
+	for (i = 0; i < 8; i++)
+		wait(NULL);
+	EXPECT_EQ(1000, ok);
+	EXPECT_EQ(200, notavail);
+	EXPECT_EQ(0, other);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	srand(getpid());
+	if (ep_load("")) {
+		fprintf(stderr, "# cannot load the module\n");
+		return KSFT_FAIL;
+	}
+	ret = test_harness_run(argc, argv);
+	ep_unload();
+	return ret;
+}

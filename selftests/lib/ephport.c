@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for the ephport selftests; see ephport.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ephport.h"
+
+const char *const ep_strategies[] = {
+	"kernel", "sequential", "random-start", "random-pick", "hash",
+	"double-hash", "random-inc",
+};
+
+const int ep_nr_strategies = sizeof(ep_strategies) / sizeof(ep_strategies[0]);
+
+static const char *ep_ko(void)
+{
+	const char *ko = getenv("EPHPORT_KO");
+
+	return ko ? ko : "/ephport/ephport.ko";
+}
+
+int ep_load(const char *params)
+{
+	char cmd[512];
+	int status;
+
+	ep_unload();
+	snprintf(cmd, sizeof(cmd), "insmod %s %s", ep_ko(), params);
+	status = system(cmd);
+	if (status == -1 || !WIFEXITED(status))
+		return -ECHILD;
+	return WEXITSTATUS(status) ? -EINVAL : 0;
+}
+
+void ep_unload(void)
+{
+	if (ep_loaded() && system("rmmod ephport"))
+		fprintf(stderr, "# rmmod ephport failed\n");
+}
+
+bool ep_loaded(void)
+{
+	return access(EP_SYSFS, F_OK) == 0;
+}
+
+int ep_write(const char *path, const char *value)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != strlen(value))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+int ep_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+long long ep_read_u64(const char *path)
+{
+	char buf[64];
+	int err = ep_read(path, buf, sizeof(buf));
+
+	return err ? err : strtoll(buf, NULL, 10);
+}
+
+int ep_sysctl(const char *name, const char *value)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
+	return ep_write(path, value);
+}
+
+int ep_new_netns(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd, err = 0;
+
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+			err = -errno;
+	} else {
+		err = -errno;
+	}
+	close(fd);
+	return err;
+}
+
+void ep_loopback(int family, int port, struct ep_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a->len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = in6addr_loopback;
+		a->len = sizeof(*sin6);
+	}
+}
+
+int ep_socket(int family, int type)
+{
+	int fd = socket(family, type, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int ep_listener(int family, int port)
+{
+	int fd = ep_socket(family, SOCK_STREAM);
+	struct ep_addr a;
+
+	if (fd < 0)
+		return fd;
+	ep_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	ep_loopback(family, port, &a);
+	if (bind(fd, (struct sockaddr *)&a.ss, a.len) || listen(fd, 4096)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int ep_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return -errno;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int ep_bind_port(int fd, int family, int port)
+{
+	struct ep_addr a;
+
+	ep_loopback(family, port, &a);
+	return bind(fd, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
+}
+
+int ep_connect_port(int fd, int family, int port)
+{
+	struct ep_addr a;
+
+	ep_loopback(family, port, &a);
+	return connect(fd, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
+}
+
+int ep_set_int(int fd, int level, int opt, int value)
+{
+	return setsockopt(fd, level, opt, &value, sizeof(value)) ? -errno : 0;
+}
+
+int ep_set_port_range(int fd, int low, int high)
+{
+	return ep_set_int(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+			  (unsigned int)high << 16 | low);
+}
+
+void ep_close_rst(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+long long ep_proc_stat(const char *path, const char *column)
+{
+	char line[1024], *tok, *save;
+	int col = -1, i;
+	FILE *f;
+
+	f = fopen(EP_PROCFS "/stats", "r");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f))
+		goto out;
+	for (i = 0, tok = strtok_r(line, " \n", &save); tok;
+	     i++, tok = strtok_r(NULL, " \n", &save))
+		if (!strcmp(tok, column))
+			col = i;
+	while (col >= 0 && fgets(line, sizeof(line), f)) {
+		tok = strtok_r(line, " \n", &save);
+		if (!tok || strcmp(tok, path))
+			continue;
+		for (i = 1; i <= col && tok; i++)
+			tok = strtok_r(NULL, " \n", &save);
+		fclose(f);
+		return tok ? strtoll(tok, NULL, 10) : -EINVAL;
+	}
+out:
+	fclose(f);
+	return -ENOENT;
+}

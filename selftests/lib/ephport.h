@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the ephport selftests that run in the test VM: loading the
+ * module, reading and writing its files and sysctls, and making sockets.
+ * Functions return 0 or a negative errno unless said otherwise.
+ */
+#ifndef _EPHPORT_SELFTEST_H
+#define _EPHPORT_SELFTEST_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE	51
+#endif
+
+#define EP_SYSFS	"/sys/kernel/ephport"
+#define EP_PROCFS	"/proc/net/ephport"
+
+/* The built-in strategies, in registration order. */
+extern const char *const ep_strategies[];
+extern const int ep_nr_strategies;
+
+/* insmod the module with @params ("" for none), unloading it first. */
+int ep_load(const char *params);
+void ep_unload(void);
+bool ep_loaded(void);
+
+int ep_write(const char *path, const char *value);
+int ep_read(const char *path, char *buf, size_t size);
+long long ep_read_u64(const char *path);
+int ep_sysctl(const char *name, const char *value);	/* net/ipv4/... */
+
+/* A fresh network namespace for the calling process, loopback up. */
+int ep_new_netns(void);
+
+/* Sockets.  @family is AF_INET or AF_INET6, addresses are loopback. */
+struct ep_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+void ep_loopback(int family, int port, struct ep_addr *a);
+int ep_socket(int family, int type);
+int ep_listener(int family, int port);		/* fd, or -errno */
+int ep_local_port(int fd);
+int ep_bind_port(int fd, int family, int port);	/* 0 or -errno */
+int ep_connect_port(int fd, int family, int port);
+int ep_set_int(int fd, int level, int opt, int value);
+int ep_set_port_range(int fd, int low, int high);	/* IP_LOCAL_PORT_RANGE */
+void ep_close_rst(int fd);			/* close with RST */
+
+/* A count of allocations read from /proc/net/ephport/stats for @path. */
+long long ep_proc_stat(const char *path, const char *column);
+
+#endif /* _EPHPORT_SELFTEST_H */

@@ -1,0 +1,606 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# ephportctl_test.sh - host tests of the control tool against fixture trees
+# ($EPHPORT_SYSFS and $EPHPORT_PROCFS pointing at plain files in a temporary
+# directory).  No module and no root needed; as root, the permission tests
+# run the tool as nobody.
+#
+# Plain files cannot refuse a write, so the kernel's EINVAL answers (e.g. a
+# range below net.ipv4.ip_unprivileged_port_start) are covered by the VM
+# tests, not here.
+#
+# Environment:
+#   EPHPORTCTL    the tool (default: ./ephportctl)
+#   KSFT_HELPERS  the kernel's kselftest/ktap_helpers.sh (default: the one
+#                 next to this script, or in the working directory)
+
+# "run enable" runs the tool, not the shell builtin:
+# shellcheck disable=SC3044
+
+umask 022
+here=$(dirname "$0")
+helpers=${KSFT_HELPERS:-}
+[ -n "$helpers" ] || for f in "$here/ktap_helpers.sh" ./ktap_helpers.sh; do
+	[ -f "$f" ] && helpers=$f && break
+done
+if [ ! -f "$helpers" ]; then
+	echo "TAP version 13"
+	echo "Bail out! ktap_helpers.sh not found (set KSFT_HELPERS)"
+	exit 1
+fi
+# shellcheck source=/dev/null
+. "$helpers"
+
+TOOL=${EPHPORTCTL:-./ephportctl}
+case $TOOL in /*) ;; *) TOOL=$(pwd)/$TOOL ;; esac
+
+ktap_print_header
+if [ ! -x "$TOOL" ]; then
+	echo "Bail out! $TOOL not found (set EPHPORTCTL)"
+	exit 1
+fi
+ktap_set_plan 65
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+SYS=$tmp/sys
+PROC=$tmp/proc
+export EPHPORT_SYSFS="$SYS" EPHPORT_PROCFS="$PROC"
+STRATEGIES="kernel sequential random-start random-pick hash double-hash random-inc"
+HAVE_JQ=$(command -v jq)
+
+# A module's view: 40000-49999, sequential, some statistics and a log.
+fixture() {
+	rm -rf "$SYS" "$PROC"
+	mkdir -p "$SYS/stats" "$PROC"
+	echo 1 >"$SYS/enabled"
+	echo "40000 49999" >"$SYS/range"
+	echo sequential >"$SYS/strategy"
+	echo "$STRATEGIES" >"$SYS/available_strategies"
+	for kv in allocations=1023 failures=1 probes=2046 tcp4_connect=20 \
+		  tcp6_connect=0 tcp_bind=1000 udp4=3 udp6=0; do
+		echo "${kv#*=}" >"$SYS/stats/${kv%=*}"
+	done
+	: >"$SYS/stats/reset"
+	# An unknown column and a second table after a blank line: both ignored.
+	cat >"$PROC/stats" <<-'EOF'
+	path         allocations   failures     probes max_probes        1      2-3      4-7     8-15    16-31    32-63   64-127  128-255  256-511 512-1023   >=1024 future
+	tcp4-connect          20          1       1020       1000       20        0        0        0        0        0        0        0        0        1        0     77
+	tcp6-connect           0          0          0          0        0        0        0        0        0        0        0        0        0        0        0     77
+	tcp-bind               3          0          5          2        1        2        0        0        0        0        0        0        0        0        0     77
+	udp4                   1          0          1          1        1        0        0        0        0        0        0        0        0        0        0     77
+	udp6                   0          0          0          0        0        0        0        0        0        0        0        0        0        0        0     77
+
+	rule         hits
+	web          zzz
+	EOF
+	cat >"$PROC/allocations" <<-'EOF'
+	time         path         local                         remote                        probes strategy      rule   pid comm
+	5.000001     tcp-bind     [::1]:40001                   -                                  3 random-pick   -      124 my prog
+	123.456789   tcp4-connect 127.0.0.1:40000               127.0.0.1:8080                     1 sequential    web    123 curl
+	130.5        udp4         0.0.0.0:40002                 -                                  1 hash          -        1 a"b\c
+	EOF
+}
+
+# run ARGS... - run the tool; $rc, $out and $err hold what it did
+run() {
+	"$TOOL" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# check DESCRIPTION COMMAND... - one test case; on failure show the last run
+check() {
+	desc=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_test_fail "$desc"
+		printf '%s\n' "rc=$rc" "stdout:" "$out" "stderr:" "$err" | sed 's/^/#   /'
+	fi
+}
+
+# A JSON test case: skipped without jq.
+check_json() {
+	if [ -z "$HAVE_JQ" ]; then
+		ktap_test_skip "$1 (no jq)"
+		return
+	fi
+	check "$@"
+}
+
+# Exit status 0 and nothing on stderr.
+ok() { [ "$rc" -eq 0 ] && [ -z "$err" ]; }
+
+# fails STATUS MESSAGE - that exit status and exactly that one-line error
+fails() { [ "$rc" -eq "$1" ] && [ "$err" = "$2" ] && [ -z "$out" ]; }
+
+has() { printf '%s\n' "$out" | grep -q -- "$1"; }
+file_is() { [ "$(cat "$1")" = "$2" ]; }
+jqe() { printf '%s\n' "$out" | jq -e "$1" >/dev/null; }
+
+RANGE_ERR="ephportctl: range must be LOW HIGH with 1024 <= LOW <= HIGH <= 65535"
+NOT_LOADED="ephportctl: module not loaded ($tmp/none missing)"
+NO_ROOT="ephportctl: permission denied: run as root"
+fixture
+
+# ---- general ----
+
+t_version() { run --version && ok && [ "$out" = "ephportctl 0.1.0" ]; }
+check "--version prints the version" t_version
+
+t_help() {
+	run help && ok || return 1
+	for w in status "set range" "set strategy" enable disable stats log watch reset help \
+		 --json --version; do
+		has "$w" || return 1
+	done
+	help=$out
+	run --help && ok && [ "$out" = "$help" ]
+}
+check "help and --help print the usage on stdout" t_help
+
+t_unknown() {
+	run frobnicate &&
+	fails 2 'Command "frobnicate" is unknown, try "ephportctl help".' &&
+	run -x status && fails 2 'Option "-x" is unknown, try "ephportctl help".' &&
+	run log -q && fails 2 'Option "-q" is unknown, try "ephportctl help".'
+}
+check "unknown command or option is a one-line usage error" t_unknown
+
+t_extra() {
+	run enable now && fails 2 'Argument "now" is unknown, try "ephportctl help".' &&
+	run stats x && fails 2 'Argument "x" is unknown, try "ephportctl help".'
+}
+check "extra arguments are refused" t_extra
+
+t_usage() {
+	for args in "set" "set foo" "set strategy"; do
+		# shellcheck disable=SC2086
+		run $args
+		[ "$rc" -eq 2 ] && [ -z "$out" ] || return 1
+		printf '%s\n' "$err" | grep -q "^Usage: ephportctl" || return 1
+	done
+}
+check "incomplete set prints the usage on stderr" t_usage
+
+t_nojson() {
+	run -j enable && fails 2 'ephportctl: "enable" has no JSON output' &&
+	run -j watch -c 1 && fails 2 'ephportctl: "watch" has no JSON output' &&
+	file_is "$SYS/enabled" 1
+}
+check "-j with a command without JSON output is refused" t_nojson
+
+not_loaded() {
+	for args in "" status stats log "watch -c 1" enable disable reset "set range auto" \
+		    "set strategy hash"; do
+		# shellcheck disable=SC2086
+		run $args
+		fails 1 "$NOT_LOADED" || return 1
+	done
+}
+t_not_loaded() {
+	EPHPORT_SYSFS=$tmp/none
+	not_loaded
+	r=$?
+	EPHPORT_SYSFS=$SYS
+	return $r
+}
+check "module not loaded is reported by every command" t_not_loaded
+
+# ---- status ----
+
+t_status_text() {
+	run status && ok &&
+	has "^enabled: *yes$" && has "^range: *40000-49999 (10000 ports)$" &&
+	has "^strategy: *sequential$" && has "^available: *$STRATEGIES$" &&
+	has "^allocations: *1023$" && has "^failures: *1$" && has "^probes: *2046$" &&
+	has "^probes/allocation: *2.00$" &&
+	has "^path *allocations *this netns$" && has "^tcp4-connect *20 *20$" &&
+	has "^tcp-bind *1000 *3$" && has "^udp4 *3 *1$" && has "^udp6 *0 *0$"
+}
+check "status shows configuration, totals and per-path counts" t_status_text
+
+t_status_default() { run && ok && has "^strategy: *sequential$"; }
+check "no command means status" t_status_default
+
+t_status_json() {
+	run status --json && ok && jqe '
+		(keys_unsorted == ["enabled", "range", "strategy", "available_strategies",
+				   "totals", "paths"]) and
+		.enabled == true and .range == {"low": 40000, "high": 49999} and
+		.strategy == "sequential" and
+		(.available_strategies | join(" ")) == "'"$STRATEGIES"'" and
+		.totals == {"allocations": 1023, "failures": 1, "probes": 2046,
+			    "probes_per_allocation": 2} and
+		(.paths | keys_unsorted) == ["tcp4-connect", "tcp6-connect", "tcp-bind",
+					     "udp4", "udp6"] and
+		.paths["tcp-bind"] == {"allocations": 1000, "netns_allocations": 3}' &&
+	json=$out && run -j && [ "$out" = "$json" ] && run --json status && [ "$out" = "$json" ]
+}
+check_json "status --json, -j and --json status" t_status_json
+
+t_status_auto() {
+	echo auto >"$SYS/range"
+	echo 0 >"$SYS/enabled"
+	run status && ok && has "^range: *auto (net.ipv4.ip_local_port_range" &&
+	has "^enabled: *no" &&
+	run -j && ok && jqe '.range == "auto" and .enabled == false'
+}
+check_json "status with range auto and disabled" t_status_auto
+fixture
+
+t_status_nonetns() {
+	rm "$PROC/stats"
+	run status && ok && ! has "this netns" && has "^tcp-bind *1000$" &&
+	run -j && ok && jqe '[.paths[].netns_allocations] == [null, null, null, null, null]'
+}
+check_json "status without procfs statistics" t_status_nonetns
+fixture
+
+t_status_bad() {
+	echo "40000" >"$SYS/range"
+	run status && fails 1 "ephportctl: unexpected value \"40000\" in $SYS/range"
+}
+check "status reports a malformed attribute" t_status_bad
+fixture
+
+# ---- enable, disable, reset ----
+
+t_disable() { run disable && ok && [ -z "$out" ] && file_is "$SYS/enabled" 0; }
+check "disable writes 0" t_disable
+t_enable() { run enable && ok && [ -z "$out" ] && file_is "$SYS/enabled" 1; }
+check "enable writes 1" t_enable
+t_reset() { run reset && ok && [ -z "$out" ] && file_is "$SYS/stats/reset" 1; }
+check "reset writes 1 to stats/reset" t_reset
+
+# ---- set range ----
+
+# set_range EXPECTED ARGS... - set range ARGS writes "EXPECTED\n"
+set_range() {
+	printf '%s\n' "$1" >"$tmp/want"
+	shift
+	echo "40000 49999" >"$SYS/range"
+	run set range "$@" && ok && [ -z "$out" ] && cmp -s "$SYS/range" "$tmp/want"
+}
+check "set range 40000 49999" set_range "40000 49999" 40000 49999
+check "set range 1024-65535" set_range "1024 65535" 1024-65535
+check "set range 65535 65535" set_range "65535 65535" 65535 65535
+check "set range auto" set_range auto auto
+
+# bad_range ARGS... - refused before anything is written
+bad_range() {
+	echo "40000 49999" >"$SYS/range"
+	run set range "$@" && fails 2 "$RANGE_ERR" && file_is "$SYS/range" "40000 49999"
+}
+check "set range 1023 2000 is refused" bad_range 1023 2000
+check "set range 2000 1000 is refused" bad_range 2000 1000
+check "set range abc is refused" bad_range abc
+check "set range 1024 is refused" bad_range 1024
+check "set range 70000 70001 is refused" bad_range 70000 70001
+check "set range 1024 65536 is refused" bad_range 1024 65536
+check "set range 1024 2000 3000 is refused" bad_range 1024 2000 3000
+check "set range -2000 3000 is refused" bad_range -2000 3000
+check "set range -5 is refused" bad_range -5
+check "set range 2000-1000 is refused" bad_range 2000-1000
+check "set range 1024- is refused" bad_range 1024-
+check "set range +1024 2000 is refused" bad_range +1024 2000
+check "set range 0x400 2000 is refused" bad_range 0x400 2000
+check "set range with an empty LOW is refused" bad_range "" 2000
+check "set range with no value is refused" bad_range
+check "set range auto 1 is refused" bad_range auto 1
+check "set range 99999999999999999999 65535 is refused" bad_range 99999999999999999999 65535
+
+# ---- set strategy ----
+
+t_strategy() { run set strategy random-pick && ok && file_is "$SYS/strategy" random-pick; }
+check "set strategy random-pick" t_strategy
+
+t_strategy_bad() {
+	echo sequential >"$SYS/strategy"
+	run set strategy bogus &&
+	fails 2 "ephportctl: unknown strategy \"bogus\" (available: $STRATEGIES)" &&
+	file_is "$SYS/strategy" sequential &&
+	run set strategy random && fails 2 "ephportctl: unknown strategy \"random\" (available: $STRATEGIES)"
+}
+check "unknown strategy lists the available ones, file unchanged" t_strategy_bad
+
+t_strategy_extra() {
+	run set strategy hash random && fails 2 'Argument "random" is unknown, try "ephportctl help".' &&
+	file_is "$SYS/strategy" sequential
+}
+check "set strategy with two names is refused" t_strategy_extra
+
+# ---- permissions ----
+
+if [ "$(id -u)" -eq 0 ] && as_nobody true 2>/dev/null; then
+	cp "$TOOL" "$tmp/ephportctl"
+	chmod 755 "$tmp/ephportctl"
+	NOBODY="as_nobody $tmp/ephportctl"
+elif [ "$(id -u)" -ne 0 ]; then
+	chmod 0444 "$SYS/enabled" "$SYS/range" "$SYS/strategy" "$SYS/stats/reset"
+	NOBODY=$TOOL
+else
+	NOBODY=
+fi
+
+# denied ARGS... - a write that is refused for lack of privileges
+denied() {
+	rm -rf "$tmp/before"
+	cp -r "$SYS" "$tmp/before"
+	$NOBODY "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+	fails 1 "$NO_ROOT" || return 1
+	diff -r "$SYS" "$tmp/before" >/dev/null
+}
+for args in disable "set range 30000 30999" "set strategy hash" reset; do
+	if [ -n "$NOBODY" ]; then
+		# shellcheck disable=SC2086
+		check "permission denied: $args" denied $args
+	else
+		ktap_test_skip "permission denied: $args (cannot drop privileges)"
+	fi
+done
+t_read_unprivileged() { $NOBODY status >/dev/null 2>&1; }
+if [ -n "$NOBODY" ]; then
+	check "status needs no privileges" t_read_unprivileged
+else
+	ktap_test_skip "status needs no privileges (cannot drop privileges)"
+fi
+fixture
+
+# ---- stats ----
+
+t_stats_text() {
+	run stats && ok &&
+	has "^path *allocations *failures *probes *max_probes *probes/alloc$" &&
+	has "^tcp4-connect *20 *1 *1020 *1000 *51.00$" &&
+	has "^tcp6-connect *0 *0 *0 *0 *0.00$" &&
+	has "^tcp-bind *3 *0 *5 *2 *1.67$" &&
+	has "^path *1 *2-3 *4-7 *8-15 *16-31 *32-63 *64-127 *128-255 *256-511 *512-1023 *>=1024$" &&
+	has "^tcp4-connect *20 *0 *0 *0 *0 *0 *0 *0 *0 *1 *0$" &&
+	has "^tcp-bind *1 *2 *0 " &&
+	! has future && ! has 77 && ! has web && ! has zzz
+}
+check "stats shows the per-path and histogram tables" t_stats_text
+
+t_stats_aligned() {
+	run stats && ok &&
+	[ "$(printf '%s\n' "$out" | sed -n '1,6p' | awk '{ print length($0) }' | sort -u |
+	     wc -l)" -eq 1 ]
+}
+check "stats columns are aligned" t_stats_aligned
+
+HIST='{"1": 20, "2-3": 0, "4-7": 0, "8-15": 0, "16-31": 0, "32-63": 0, "64-127": 0,
+	"128-255": 0, "256-511": 0, "512-1023": 1, ">=1024": 0}'
+t_stats_json() {
+	run stats --json && ok && jqe '
+		keys_unsorted == ["tcp4-connect", "tcp6-connect", "tcp-bind", "udp4", "udp6"] and
+		(.["tcp4-connect"] | keys_unsorted ==
+			["allocations", "failures", "probes", "max_probes", "histogram"]) and
+		.["tcp4-connect"].allocations == 20 and .["tcp4-connect"].failures == 1 and
+		.["tcp4-connect"].probes == 1020 and .["tcp4-connect"].max_probes == 1000 and
+		(.["tcp4-connect"].histogram | keys_unsorted == ('"$HIST"' | keys_unsorted)) and
+		.["tcp4-connect"].histogram == '"$HIST"' and
+		.["tcp-bind"].histogram["2-3"] == 2' &&
+	json=$out && run -j stats && [ "$out" = "$json" ]
+}
+check_json "stats --json and -j stats" t_stats_json
+
+t_stats_columns() {
+	run -j stats && json=$(printf '%s\n' "$out" | jq -S .) &&
+	# The same table, columns in another order: the same result.
+	awk '!NF { exit } { t = $2; $2 = $5; $5 = t; t = $6; $6 = $16; $16 = t; print }' \
+		"$PROC/stats" >"$tmp/stats" && mv "$tmp/stats" "$PROC/stats" &&
+	head -1 "$PROC/stats" | grep -q "^path max_probes failures probes allocations >=1024" &&
+	run -j stats && ok && [ "$(printf '%s\n' "$out" | jq -S .)" = "$json" ]
+}
+check_json "stats finds columns by their header names" t_stats_columns
+fixture
+
+t_stats_bad() {
+	fixture
+	sed -i '2s/ 1 / x /' "$PROC/stats"
+	run stats && fails 1 "ephportctl: malformed failures \"x\" in $PROC/stats" &&
+	fixture && sed -i '3s/ 77$//' "$PROC/stats" &&
+	run stats && fails 1 "ephportctl: malformed line 3 in $PROC/stats" &&
+	rm "$PROC/stats" && run stats &&
+	fails 1 "ephportctl: cannot read $PROC/stats: No such file or directory"
+}
+check "stats reports malformed and missing files" t_stats_bad
+fixture
+
+# ---- log ----
+
+t_log_text() {
+	run log && ok &&
+	has "^ *time *path *local *remote *probes *strategy *rule *pid *comm$" &&
+	has "^ *5.000001 *tcp-bind *\[::1\]:40001 *- *3 *random-pick *- *124 *my prog$" &&
+	has "^123.456789 *tcp4-connect *127.0.0.1:40000 *127.0.0.1:8080 *1 *sequential *web *123 *curl$" &&
+	[ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ]
+}
+check "log shows all entries, comm with blanks intact" t_log_text
+
+t_log_n() {
+	run log -n 2 && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ] &&
+	! has "my prog" && has curl &&
+	run log -n 10 && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ]
+}
+check "log -n N shows the last N entries" t_log_n
+
+t_log_json() {
+	run log --json && ok && jqe '
+		length == 3 and
+		(.[0] | keys_unsorted == ["time", "path", "local", "remote", "probes",
+					  "strategy", "rule", "pid", "comm"]) and
+		.[0] == {"time": 5.000001, "path": "tcp-bind", "local": "[::1]:40001",
+			 "remote": null, "probes": 3, "strategy": "random-pick", "rule": null,
+			 "pid": 124, "comm": "my prog"} and
+		.[1].remote == "127.0.0.1:8080" and .[1].rule == "web" and
+		.[1].time == 123.456789 and .[2].comm == "a\"b\\c"' &&
+	json=$out && run -j log && [ "$out" = "$json" ] &&
+	run log -n 1 --json && ok && jqe 'length == 1 and .[0].pid == 1'
+}
+check_json "log --json, -j log and log -n 1 --json" t_log_json
+
+t_log_empty() {
+	head -1 "$PROC/allocations" >"$tmp/a" && mv "$tmp/a" "$PROC/allocations" &&
+	run log && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+	run log --json && ok && [ "$out" = "[]" ]
+}
+check "log of an empty table" t_log_empty
+fixture
+
+t_log_bytes() {
+	printf '1.0 udp6 [::]:1 - 1 hash - 7 \001\033[31m\377\342\202\254 x\n' \
+		>>"$PROC/allocations" &&
+	run log --json && ok && jqe '.[3].comm == "\u0001\u001b[31m\ufffd\u20ac x"' &&
+	run log && ok && ! printf '%s\n' "$out" | grep -q "$(printf '\033')"
+}
+check_json "log escapes control bytes and invalid UTF-8" t_log_bytes
+fixture
+
+t_log_bad_n() {
+	for n in 0 -1 abc 1.5 "" 2x 99999999999999999999999; do
+		run log -n "$n" && fails 2 "ephportctl: -n needs a positive integer, not \"$n\"" ||
+			return 1
+	done
+	run log -n && fails 2 'ephportctl: option "-n" needs a value'
+}
+check "log -n rejects 0, -1, abc, 1.5, empty, 2x, huge, nothing" t_log_bad_n
+
+t_log_bad() {
+	sed -i '2s/ 124 / pid /' "$PROC/allocations"
+	run log && fails 1 "ephportctl: malformed pid \"pid\" in $PROC/allocations"
+}
+check "log reports a malformed entry" t_log_bad
+fixture
+
+# ---- watch ----
+
+t_watch_pipe() {
+	run watch -i 0.05 -c 3 && ok &&
+	[ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ] &&
+	has "^allocations/s *failures/s *probes/allocation$" &&
+	[ "$(printf '%s\n' "$out" | grep -c '^ *0\.0  *0\.0  *-$')" -eq 3 ] &&
+	! printf '%s' "$out" | grep -q "$(printf '\r')"
+}
+check "watch -c 3 prints one plain line per interval when piped" t_watch_pipe
+
+# watch_change ALLOCATIONS PROBES FAILURES AWK-TEST - change the counters once
+# during a one-second interval of watch, then test its line
+watch_change() {
+	"$TOOL" watch -i 1 -c 1 >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	# The header is printed just before the first sample is taken.
+	i=0
+	until [ -s "$tmp/out" ] || [ $i -gt 100 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+	sleep 0.2
+	echo "$1" >"$SYS/stats/allocations"
+	echo "$2" >"$SYS/stats/probes"
+	echo "$3" >"$SYS/stats/failures"
+	wait $pid
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+	ok && printf '%s\n' "$out" | tail -1 | awk "{ exit !($4) }"
+}
+# 10 more allocations with 35 probes, 2 more failures
+# shellcheck disable=SC2016
+t_watch_rates() {
+	watch_change 1033 2081 3 '$1 > 9 && $1 < 10.5 && $2 > 1.8 && $2 < 2.1 && $3 == "3.50"'
+}
+check "watch computes allocations/s, failures/s and probes per allocation" t_watch_rates
+fixture
+
+# After a reset, the counters' new values are the growth.
+# shellcheck disable=SC2016
+t_watch_reset() {
+	watch_change 5 10 0 '$1 > 4.5 && $1 < 5.3 && $2 == 0 && $3 == "2.00"'
+}
+check "watch across a reset of the counters" t_watch_reset
+fixture
+
+t_watch_tty() {
+	script -qec "$TOOL watch -i 0.05 -c 2" /dev/null </dev/null >"$tmp/tty" 2>&1 &&
+	grep -q "$(printf '\r *0.0  *0.0  *-\033\\[K')" "$tmp/tty" &&
+	[ "$(tr -cd '\033' <"$tmp/tty" | wc -c)" -eq 2 ]
+}
+if command -v script >/dev/null; then
+	check "watch redraws one line in place on a terminal" t_watch_tty
+else
+	ktap_test_skip "watch redraws one line in place on a terminal (no script)"
+fi
+
+t_watch_signal() {
+	"$TOOL" watch -i 0.05 >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	sleep 0.3
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+	ok && [ "$(printf '%s\n' "$out" | wc -l)" -ge 2 ]
+}
+check "watch without -c runs until SIGTERM, then exits 0" t_watch_signal
+
+t_watch_bad_i() {
+	for i in 0 -1 abc "" 0.5x nan inf 1e400; do
+		run watch -i "$i" -c 1 &&
+		fails 2 "ephportctl: -i needs a positive number of seconds, not \"$i\"" || return 1
+	done
+	run watch -i && fails 2 'ephportctl: option "-i" needs a value'
+}
+check "watch -i rejects 0, -1, abc, empty, 0.5x, nan, inf, 1e400, nothing" t_watch_bad_i
+
+t_watch_bad_c() {
+	for c in 0 -2 x 1.5; do
+		run watch -c "$c" && fails 2 "ephportctl: -c needs a positive integer, not \"$c\"" ||
+			return 1
+	done
+}
+check "watch -c rejects 0, -2, x, 1.5" t_watch_bad_c
+
+# ---- bash completion ----
+
+# complete WORDS... - COMPREPLY for completing the last word, one per line
+complete_words() {
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));
+		 COMP_LINE="$*"; _ephportctl; printf "%s\n" "${COMPREPLY[@]}"' \
+		bash "$COMPLETION" "$@"
+}
+t_completion() {
+	[ "$(complete_words ephportctl "" | sort | tr '\n' ' ')" = \
+	  "disable enable help log reset set stats status watch " ] &&
+	[ "$(complete_words ephportctl s | sort | tr '\n' ' ')" = "set stats status " ] &&
+	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy " ] &&
+	[ "$(complete_words ephportctl -j set strategy random- | tr '\n' ' ')" = \
+	  "random-start random-pick random-inc " ] &&
+	[ "$(complete_words ephportctl set range "" | tr '\n' ' ')" = "auto " ] &&
+	[ "$(complete_words ephportctl log - | sort | tr '\n' ' ')" = "--json -j -n " ] &&
+	[ "$(complete_words ephportctl watch -i "" | wc -w)" -eq 0 ] &&
+	[ "$(complete_words ephportctl --j | tr '\n' ' ')" = "--json " ]
+}
+COMPLETION=${EPHPORT_COMPLETION:-$here/ephportctl.bash-completion}
+[ -f "$COMPLETION" ] || COMPLETION=./ephportctl.bash-completion
+if command -v bash >/dev/null && [ -f "$COMPLETION" ]; then
+	check "bash completion of commands, strategies and options" t_completion
+else
+	ktap_test_skip "bash completion (no bash or no $COMPLETION)"
+fi
+
+ktap_finished
