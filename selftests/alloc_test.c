@@ -23,68 +23,8 @@
 #define DPORT		5000	/* listeners: outside every range used here */
 #define LOW		40000
 
-enum kind {
-	TCP_CONNECT,
-	TCP_BIND,
-	TCP_LISTEN,
-	UDP_BIND,
-	UDP_SENDTO,
-	UDP_CONNECT,
-	KINDS
-};
-
-static const char *const kind_names[KINDS] = {
-	"tcp-connect", "tcp-bind", "tcp-listen", "udp-bind", "udp-sendto",
-	"udp-connect",
-};
-
-/* The errno the stock kernel gives when no port is left. */
-static const int kind_exhausted[KINDS] = {
-	EADDRNOTAVAIL, EADDRINUSE, EADDRINUSE, EADDRINUSE, EAGAIN, EAGAIN,
-};
-
 static const int families[] = { AF_INET, AF_INET6 };
 
-/*
- * Let the kernel pick a local port for a new socket of @kind.  Returns the
- * socket (kept open, holding the port) and stores the port, or -errno.
- */
-static int alloc_port(int family, enum kind kind, int dport, int *port)
-{
-	int type = kind >= UDP_BIND ? SOCK_DGRAM : SOCK_STREAM;
-	int fd = ep_socket(family, type);
-	struct ep_addr a;
-	int err = 0;
-
-	if (fd < 0)
-		return fd;
-	switch (kind) {
-	case TCP_CONNECT:
-	case UDP_CONNECT:
-		err = ep_connect_port(fd, family, dport);
-		break;
-	case TCP_BIND:
-	case UDP_BIND:
-		err = ep_bind_port(fd, family, 0);
-		break;
-	case TCP_LISTEN:
-		err = listen(fd, 1) ? -errno : 0;
-		break;
-	case UDP_SENDTO:
-		ep_loopback(family, dport, &a);
-		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&a.ss, a.len) < 0)
-			err = -errno;
-		break;
-	default:
-		err = -EINVAL;
-	}
-	if (err) {
-		close(fd);
-		return err;
-	}
-	*port = ep_local_port(fd);
-	return fd;
-}
 
 static void close_all(int *fds, int n)
 {
@@ -142,10 +82,10 @@ TEST_F(alloc, in_range)
 
 	set_range(_metadata, LOW, LOW + 999);
 	for (f = 0; f < 2; f++) {
-		for (k = 0; k < KINDS; k++) {
+		for (k = 0; k < EP_KINDS; k++) {
 			for (i = 0; i < 20; i++) {
-				fds[i] = alloc_port(families[f], k, DPORT, &port);
-				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d: %s", kind_names[k],
+				fds[i] = ep_alloc(families[f], k, DPORT, &port);
+				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d: %s", ep_kind_names[k],
 							     families[f], strerror(-fds[i]));
 				ASSERT_LE(LOW, port);
 				ASSERT_GE(LOW + 999, port);
@@ -165,19 +105,19 @@ TEST_F(alloc, exhaustion)
 
 	set_range(_metadata, LOW, LOW + 15);
 	for (f = 0; f < 2; f++) {
-		for (k = 0; k < KINDS; k++) {
+		for (k = 0; k < EP_KINDS; k++) {
 			memset(seen, 0, sizeof(seen));
 			for (i = 0; i < 16; i++) {
-				fds[i] = alloc_port(families[f], k, DPORT, &port);
-				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d: %s", kind_names[k],
+				fds[i] = ep_alloc(families[f], k, DPORT, &port);
+				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d: %s", ep_kind_names[k],
 							     families[f], i, strerror(-fds[i]));
 				ASSERT_LE(LOW, port);
 				ASSERT_GE(LOW + 15, port);
 				ASSERT_EQ(0, seen[port - LOW]);
 				seen[port - LOW] = 1;
 			}
-			fds[16] = alloc_port(families[f], k, DPORT, &port);
-			EXPECT_EQ(-kind_exhausted[k], fds[16]) TH_LOG("%s/%d", kind_names[k],
+			fds[16] = ep_alloc(families[f], k, DPORT, &port);
+			EXPECT_EQ(-ep_kind_exhausted[k], fds[16]) TH_LOG("%s/%d", ep_kind_names[k],
 								      families[f]);
 			if (fds[16] >= 0)
 				close(fds[16]);
@@ -190,13 +130,13 @@ TEST_F(alloc, exhaustion)
 TEST_F(alloc, complete)
 {
 	int f, round, i, free_port, port, fd, held[64];
-	int kinds[] = { TCP_BIND, TCP_CONNECT, TCP_LISTEN, UDP_BIND };
+	int kinds[] = { EP_TCP_BIND, EP_TCP_CONNECT, EP_TCP_LISTEN, EP_UDP_BIND };
 
 	set_range(_metadata, LOW, LOW + 63);
 	for (round = 0; round < 3; round++) {
 		for (f = 0; f < 2; f++) {
 			for (unsigned int k = 0; k < 4; k++) {
-				int type = kinds[k] == UDP_BIND ? SOCK_DGRAM : SOCK_STREAM;
+				int type = kinds[k] == EP_UDP_BIND ? SOCK_DGRAM : SOCK_STREAM;
 
 				free_port = LOW + rand() % 64;
 				for (i = 0; i < 64; i++) {
@@ -207,8 +147,8 @@ TEST_F(alloc, complete)
 					ASSERT_LE(0, held[i]);
 					ASSERT_EQ(0, ep_bind_port(held[i], families[f], LOW + i));
 				}
-				fd = alloc_port(families[f], kinds[k], DPORT, &port);
-				ASSERT_LE(0, fd) TH_LOG("%s/%d: %s", kind_names[kinds[k]],
+				fd = ep_alloc(families[f], kinds[k], DPORT, &port);
+				ASSERT_LE(0, fd) TH_LOG("%s/%d: %s", ep_kind_names[kinds[k]],
 							 families[f], strerror(-fd));
 				EXPECT_EQ(free_port, port);
 				ep_close_rst(fd);
@@ -229,13 +169,13 @@ TEST_F(alloc, four_tuple_sharing)
 	for (f = 0; f < 2; f++) {
 		l2 = ep_listener(families[f], DPORT + 1);
 		ASSERT_LE(0, l2);
-		a = alloc_port(families[f], TCP_CONNECT, DPORT, &pa);
+		a = ep_alloc(families[f], EP_TCP_CONNECT, DPORT, &pa);
 		ASSERT_LE(0, a);
-		b = alloc_port(families[f], TCP_CONNECT, DPORT + 1, &pb);
+		b = ep_alloc(families[f], EP_TCP_CONNECT, DPORT + 1, &pb);
 		ASSERT_LE(0, b);
 		EXPECT_EQ(LOW, pa);
 		EXPECT_EQ(LOW, pb);
-		c = alloc_port(families[f], TCP_CONNECT, DPORT, &pc);
+		c = ep_alloc(families[f], EP_TCP_CONNECT, DPORT, &pc);
 		EXPECT_EQ(-EADDRNOTAVAIL, c);
 		if (c >= 0)
 			close(c);
@@ -257,13 +197,13 @@ TEST_F(alloc, connect_skips_bound_ports)
 		ASSERT_EQ(0, ep_bind_port(bound, families[f], LOW));
 		l2 = ep_listener(families[f], DPORT + 1);
 		ASSERT_LE(0, l2);
-		a = alloc_port(families[f], TCP_CONNECT, DPORT, &pa);
+		a = ep_alloc(families[f], EP_TCP_CONNECT, DPORT, &pa);
 		ASSERT_LE(0, a);
 		EXPECT_EQ(LOW + 1, pa);
-		b = alloc_port(families[f], TCP_CONNECT, DPORT + 1, &pb);
+		b = ep_alloc(families[f], EP_TCP_CONNECT, DPORT + 1, &pb);
 		ASSERT_LE(0, b);
 		EXPECT_EQ(LOW + 1, pb);
-		c = alloc_port(families[f], TCP_CONNECT, DPORT, &pc);
+		c = ep_alloc(families[f], EP_TCP_CONNECT, DPORT, &pc);
 		EXPECT_EQ(-EADDRNOTAVAIL, c);
 		if (c >= 0)
 			close(c);
@@ -282,15 +222,15 @@ TEST_F(alloc, reserved_ports)
 	set_range(_metadata, LOW, LOW + 31);
 	ASSERT_EQ(0, ep_sysctl("ip_local_reserved_ports", "40000-40015"));
 	for (f = 0; f < 2; f++) {
-		for (k = 0; k < KINDS; k++) {
+		for (k = 0; k < EP_KINDS; k++) {
 			for (i = 0; i < 16; i++) {
-				fds[i] = alloc_port(families[f], k, DPORT, &port);
-				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", kind_names[k],
+				fds[i] = ep_alloc(families[f], k, DPORT, &port);
+				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", ep_kind_names[k],
 							     families[f], i);
 				ASSERT_LE(LOW + 16, port);
 			}
-			fds[16] = alloc_port(families[f], k, DPORT, &port);
-			EXPECT_EQ(-kind_exhausted[k], fds[16]);
+			fds[16] = ep_alloc(families[f], k, DPORT, &port);
+			EXPECT_EQ(-ep_kind_exhausted[k], fds[16]);
 			if (fds[16] >= 0)
 				close(fds[16]);
 			close_all(fds, 16);
@@ -314,16 +254,16 @@ TEST_F(alloc, unprivileged_floor)
 	ASSERT_EQ(0, ep_read(EP_SYSFS "/range", buf, sizeof(buf)));
 	EXPECT_STREQ("1990 2009", buf);
 	for (f = 0; f < 2; f++) {
-		for (k = 0; k < KINDS; k++) {
+		for (k = 0; k < EP_KINDS; k++) {
 			for (i = 0; i < 10; i++) {
-				fds[i] = alloc_port(families[f], k, DPORT, &port);
-				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", kind_names[k],
+				fds[i] = ep_alloc(families[f], k, DPORT, &port);
+				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", ep_kind_names[k],
 							     families[f], i);
 				ASSERT_LE(2000, port);
 				ASSERT_GE(2009, port);
 			}
-			fds[10] = alloc_port(families[f], k, DPORT, &port);
-			EXPECT_EQ(-kind_exhausted[k], fds[10]);
+			fds[10] = ep_alloc(families[f], k, DPORT, &port);
+			EXPECT_EQ(-ep_kind_exhausted[k], fds[10]);
 			if (fds[10] >= 0)
 				close(fds[10]);
 			close_all(fds, 10);
@@ -334,28 +274,28 @@ TEST_F(alloc, unprivileged_floor)
 /* IP_LOCAL_PORT_RANGE narrows the module's range as it narrows the sysctl. */
 TEST_F(alloc, ip_local_port_range)
 {
-	int kinds[] = { TCP_CONNECT, TCP_BIND, UDP_BIND };
+	int kinds[] = { EP_TCP_CONNECT, EP_TCP_BIND, EP_UDP_BIND };
 	int f, i, n, fd, port, fds[11];
 
 	set_range(_metadata, LOW, LOW + 999);
 	for (f = 0; f < 2; f++) {
 		for (unsigned int k = 0; k < 3; k++) {
-			int type = kinds[k] == UDP_BIND ? SOCK_DGRAM : SOCK_STREAM;
+			int type = kinds[k] == EP_UDP_BIND ? SOCK_DGRAM : SOCK_STREAM;
 
 			for (n = 0; n < 11; n++) {
 				fd = ep_socket(families[f], type);
 				ASSERT_LE(0, fd);
 				ASSERT_EQ(0, ep_set_port_range(fd, LOW + 100, LOW + 109));
-				if (kinds[k] == TCP_CONNECT)
+				if (kinds[k] == EP_TCP_CONNECT)
 					i = ep_connect_port(fd, families[f], DPORT);
 				else
 					i = ep_bind_port(fd, families[f], 0);
 				if (n == 10) {
-					EXPECT_EQ(-kind_exhausted[kinds[k]], i);
+					EXPECT_EQ(-ep_kind_exhausted[kinds[k]], i);
 					close(fd);
 					break;
 				}
-				ASSERT_EQ(0, i) TH_LOG("%s/%d #%d: %s", kind_names[kinds[k]],
+				ASSERT_EQ(0, i) TH_LOG("%s/%d #%d: %s", ep_kind_names[kinds[k]],
 						       families[f], n, strerror(-i));
 				port = ep_local_port(fd);
 				ASSERT_LE(LOW + 100, port);
@@ -404,6 +344,35 @@ TEST_F(alloc, autobind_reuse)
 }
 
 /*
+ * A socket bound before connect() keeps its port: explicitly, or by
+ * bind(0), which the module chose.
+ */
+TEST_F(alloc, bound_socket_connect)
+{
+	int f, fd, port;
+
+	set_range(_metadata, LOW, LOW + 99);
+	for (f = 0; f < 2; f++) {
+		fd = ep_socket(families[f], SOCK_STREAM);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ep_bind_port(fd, families[f], 6000));
+		ASSERT_EQ(0, ep_connect_port(fd, families[f], DPORT));
+		EXPECT_EQ(6000, ep_local_port(fd));
+		ep_close_rst(fd);
+
+		fd = ep_socket(families[f], SOCK_STREAM);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ep_bind_port(fd, families[f], 0));
+		port = ep_local_port(fd);
+		ASSERT_LE(LOW, port);
+		ASSERT_GE(LOW + 99, port);
+		ASSERT_EQ(0, ep_connect_port(fd, families[f], DPORT));
+		EXPECT_EQ(port, ep_local_port(fd));
+		ep_close_rst(fd);
+	}
+}
+
+/*
  * 8 processes make 150 connect()s each to one destination through a
  * 1,000-port range: exactly 1,000 succeed, on distinct ports, and the 200
  * others fail with EADDRNOTAVAIL.
@@ -426,7 +395,7 @@ TEST_F_TIMEOUT(alloc, concurrent_connect, 300)
 			close(pipes[0]);
 			close(go[1]);
 			for (j = 0; j < 150; j++) {
-				fds[n] = alloc_port(AF_INET, TCP_CONNECT, DPORT, &port);
+				fds[n] = ep_alloc(AF_INET, EP_TCP_CONNECT, DPORT, &port);
 				result[0] = fds[n] < 0 ? fds[n] : 0;
 				result[1] = fds[n] < 0 ? 0 : port;
 				if (fds[n] >= 0)

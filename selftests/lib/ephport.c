@@ -172,6 +172,21 @@ int ep_listener(int family, int port)
 	return fd;
 }
 
+int ep_acceptor(int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (;;) {
+			int c = accept(fd, NULL, NULL);
+
+			if (c >= 0)
+				close(c);
+		}
+	}
+	return pid;
+}
+
 int ep_local_port(int fd)
 {
 	struct sockaddr_storage ss;
@@ -246,4 +261,50 @@ long long ep_proc_stat(const char *path, const char *column)
 out:
 	fclose(f);
 	return -ENOENT;
+}
+
+const char *const ep_kind_names[EP_KINDS] = {
+	"tcp-connect", "tcp-bind", "tcp-listen", "udp-bind", "udp-sendto",
+	"udp-connect",
+};
+
+const int ep_kind_exhausted[EP_KINDS] = {
+	EADDRNOTAVAIL, EADDRINUSE, EADDRINUSE, EADDRINUSE, EAGAIN, EAGAIN,
+};
+
+int ep_alloc(int family, enum ep_kind kind, int dport, int *port)
+{
+	int type = kind >= EP_UDP_BIND ? SOCK_DGRAM : SOCK_STREAM;
+	int fd = ep_socket(family, type);
+	struct ep_addr a;
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	switch (kind) {
+	case EP_TCP_CONNECT:
+	case EP_UDP_CONNECT:
+		err = ep_connect_port(fd, family, dport);
+		break;
+	case EP_TCP_BIND:
+	case EP_UDP_BIND:
+		err = ep_bind_port(fd, family, 0);
+		break;
+	case EP_TCP_LISTEN:
+		err = listen(fd, 1) ? -errno : 0;
+		break;
+	case EP_UDP_SENDTO:
+		ep_loopback(family, dport, &a);
+		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&a.ss, a.len) < 0)
+			err = -errno;
+		break;
+	default:
+		err = -EINVAL;
+	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	*port = ep_local_port(fd);
+	return fd;
 }

@@ -45,12 +45,35 @@ struct ep_addr {
 void ep_loopback(int family, int port, struct ep_addr *a);
 int ep_socket(int family, int type);
 int ep_listener(int family, int port);		/* fd, or -errno */
+/* A child process accepting and closing connections on @fd; returns its pid. */
+int ep_acceptor(int fd);
 int ep_local_port(int fd);
 int ep_bind_port(int fd, int family, int port);	/* 0 or -errno */
 int ep_connect_port(int fd, int family, int port);
 int ep_set_int(int fd, int level, int opt, int value);
 int ep_set_port_range(int fd, int low, int high);	/* IP_LOCAL_PORT_RANGE */
 void ep_close_rst(int fd);			/* close with RST */
+
+/* The ways a socket gets a port chosen by the kernel. */
+enum ep_kind {
+	EP_TCP_CONNECT,
+	EP_TCP_BIND,
+	EP_TCP_LISTEN,
+	EP_UDP_BIND,
+	EP_UDP_SENDTO,
+	EP_UDP_CONNECT,
+	EP_KINDS
+};
+
+extern const char *const ep_kind_names[EP_KINDS];
+extern const int ep_kind_exhausted[EP_KINDS];	/* the stock errno */
+
+/*
+ * A new socket of @kind gets its port from the kernel (connect() and
+ * sendto() go to loopback port @dport).  Returns the socket, which keeps
+ * the port, and stores the port in *@port; or -errno.
+ */
+int ep_alloc(int family, enum ep_kind kind, int dport, int *port);
 
 /* A count of allocations read from /proc/net/ephport/stats for @path. */
 long long ep_proc_stat(const char *path, const char *column);

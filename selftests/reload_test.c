@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmmod and insmod while tasks allocate ports as fast as they can, on
+ * every path: allocations keep working (only the exhaustion errnos are
+ * allowed), and the kernel log stays clean (the harness checks it).  This
+ * is where an unload that frees the replacements while a task still runs
+ * one oopses.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ephport.h"
+
+#define DPORT		5000
+#define WORKERS		4
+#define CYCLES		12
+
+struct tally {
+	long ok;
+	long exhausted;
+	long other;
+	int last_error;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	stop = 1;
+}
+
+/* Allocate on every path and family in turn until told to stop. */
+static void churn(struct tally *t, int seed)
+{
+	int k = seed, fd, port;
+
+	signal(SIGTERM, on_term);
+	while (!stop) {
+		int family = k & 1 ? AF_INET6 : AF_INET;
+		enum ep_kind kind = (k / 2) % EP_KINDS;
+
+		fd = ep_alloc(family, kind, DPORT, &port);
+		if (fd >= 0) {
+			t->ok++;
+			ep_close_rst(fd);
+		} else if (-fd == ep_kind_exhausted[kind]) {
+			t->exhausted++;
+		} else {
+			t->other++;
+			t->last_error = -fd;
+		}
+		k++;
+	}
+}
+
+FIXTURE(reload) {
+};
+
+FIXTURE_SETUP(reload)
+{
+}
+
+FIXTURE_TEARDOWN(reload)
+{
+	ep_unload();
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TEST_F_TIMEOUT(reload, under_churn, 300)
+{
+	double t0, t_load = 0, t_unload = 0;
+	const char *params[] = {
+		"", "strategy=sequential range=40000-40099", "strategy=random-pick",
+		"strategy=double-hash range=50000-50999", "strategy=kernel range=40000-40999",
+		"strategy=random-inc enabled=0",
+	};
+	struct tally *tally;
+	pid_t pids[WORKERS], acceptors[2];
+	int i, l4, l6;
+
+	ASSERT_EQ(0, ep_new_netns());
+	l4 = ep_listener(AF_INET, DPORT);
+	l6 = ep_listener(AF_INET6, DPORT);
+	ASSERT_LE(0, l4);
+	ASSERT_LE(0, l6);
+	acceptors[0] = ep_acceptor(l4);
+	acceptors[1] = ep_acceptor(l6);
+	tally = mmap(NULL, WORKERS * sizeof(*tally), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, tally);
+	memset(tally, 0, WORKERS * sizeof(*tally));
+
+	for (i = 0; i < WORKERS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			churn(&tally[i], i);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < CYCLES; i++) {
+		const char *p = params[i % (sizeof(params) / sizeof(params[0]))];
+
+		t0 = now();
+		ASSERT_EQ(0, ep_load(p)) TH_LOG("insmod %s", p);
+		t_load += now() - t0;
+		usleep(200000);
+		t0 = now();
+		ep_unload();
+		t_unload += now() - t0;
+		ASSERT_FALSE(ep_loaded());
+		usleep(50000);
+	}
+	for (i = 0; i < WORKERS; i++) {
+		kill(pids[i], SIGTERM);
+		waitpid(pids[i], NULL, 0);
+	}
+	TH_LOG("%d cycles: insmod %.3f s, rmmod %.3f s on average", CYCLES,
+	       t_load / CYCLES, t_unload / CYCLES);
+	for (i = 0; i < WORKERS; i++) {
+		TH_LOG("worker %d: %ld allocated, %ld exhausted, %ld other", i,
+		       tally[i].ok, tally[i].exhausted, tally[i].other);
+		EXPECT_LT(0, tally[i].ok);
+		EXPECT_EQ(0, tally[i].other) TH_LOG("last error: %s",
+						    strerror(tally[i].last_error));
+	}
+	kill(acceptors[0], SIGKILL);
+	kill(acceptors[1], SIGKILL);
+	waitpid(acceptors[0], NULL, 0);
+	waitpid(acceptors[1], NULL, 0);
+	close(l4);
+	close(l6);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,216 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# ephportctl against the real module: every verb changes what sysfs shows,
+# the JSON outputs carry their documented keys, bad input and the kernel's
+# refusals change nothing and give a one-line error with the documented
+# exit status (1: runtime error, 2: usage error), and so does a missing
+# module.
+
+. "$(dirname "$0")/lib/lib.sh"
+
+TOOL=$(command -v ephportctl || echo /ephport/bin/ephportctl)
+STRATEGIES="kernel sequential random-start random-pick hash double-hash random-inc"
+tmp=$(mktemp -d)
+out=$tmp/out
+err=$tmp/err
+trap 'rm -rf "$tmp"' EXIT
+
+# run ARGS... - the tool's stdout in $out, stderr in $err, status in $rc
+run() {
+	rc=0
+	"$TOOL" "$@" >"$out" 2>"$err" || rc=$?
+}
+
+# expect DESCRIPTION COMMAND... - one test case; on failure, show the output
+expect() {
+	desc=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_test_fail "$desc"
+		echo "# status $rc; stdout:"
+		sed 's/^/#   /' "$out"
+		echo "# stderr:"
+		sed 's/^/#   /' "$err"
+	fi
+}
+
+# The configuration as sysfs shows it.
+config() {
+	for f in enabled range strategy; do
+		printf '%s=%s ' "$f" "$(cat "$SYSFS/$f" 2>&1)"
+	done
+}
+
+# failed STATUS PATTERN - exit STATUS, nothing on stdout, one line on stderr
+# matching PATTERN, and the configuration as it was ($before).
+failed() {
+	[ "$rc" = "$1" ] && [ ! -s "$out" ] && [ "$(wc -l <"$err")" -eq 1 ] &&
+		grep -q -- "$2" "$err" && [ "$(config)" = "$before" ]
+}
+
+# succeeded FILE VALUE - exit 0, nothing on stderr, FILE reads VALUE
+succeeded() {
+	[ "$rc" = 0 ] && [ ! -s "$err" ] && [ "$(cat "$SYSFS/$1")" = "$2" ]
+}
+
+# json_line OPEN CLOSE KEY... - exit 0, one line from OPEN to CLOSE, every key
+json_line() {
+	[ "$rc" = 0 ] && [ ! -s "$err" ] && [ "$(wc -l <"$out")" -eq 1 ] || return 1
+	first=$(head -c 1 "$out")
+	last=$(tr -d '\n' <"$out" | tail -c 1)
+	[ "$first" = "$1" ] && [ "$last" = "$2" ] || return 1
+	shift 2
+	for key in "$@"; do
+		grep -qF "\"$key\":" "$out" || { echo "# no key \"$key\""; return 1; }
+	done
+}
+
+# One TCP connect() from the module's range to a closed loopback port.
+connect_once() {
+	nc -w 1 127.0.0.1 1 </dev/null >/dev/null 2>&1
+	true
+}
+
+all_strategies() {
+	for s in $STRATEGIES; do
+		run set strategy "$s"
+		succeeded strategy "$s" || { echo "# set strategy $s"; return 1; }
+	done
+}
+
+nobody() {
+	su nobody -s /bin/sh -c "$*"
+}
+
+ktap_print_header
+ktap_set_plan 38
+
+# Without the module: the documented error for every verb that needs it.
+unload
+before=$(config)
+run status
+expect "status without the module: status 1, one-line error" \
+	failed 1 "module not loaded (/sys/kernel/ephport missing)"
+run set range 40000 40010
+expect "set range without the module: module not loaded" failed 1 "module not loaded"
+run set strategy sequential
+expect "set strategy without the module: module not loaded" failed 1 "module not loaded"
+run enable
+expect "enable without the module: module not loaded" failed 1 "module not loaded"
+run stats --json
+expect "stats without the module: module not loaded" failed 1 "module not loaded"
+run reset
+expect "reset without the module: module not loaded" failed 1 "module not loaded"
+
+expect "insmod succeeds" load
+
+run status
+expect "status: status 0" [ "$rc" = 0 ]
+expect "status shows the strategy and the range" \
+	sh -c "grep -q kernel '$out' && grep -q auto '$out'"
+
+run set range 40000 40010
+expect "set range 40000 40010" succeeded range "40000 40010"
+run set range 41000-41010
+expect "set range 41000-41010" succeeded range "41000 41010"
+run status
+expect "status shows the new range" grep -q 41000 "$out"
+run set range auto
+expect "set range auto" succeeded range auto
+expect "set strategy NAME, for each strategy" all_strategies
+run set strategy sequential
+expect "set strategy sequential" succeeded strategy sequential
+run disable
+expect "disable" succeeded enabled 0
+run enable
+expect "enable" succeeded enabled 1
+
+# Some allocations to count, log and reset.
+run set range 40000 40999
+connect_once
+connect_once
+expect "connect() is counted" [ "$(cat "$SYSFS/stats/tcp4_connect")" -ge 2 ]
+run reset
+expect "reset zeroes the global counters" \
+	sh -c "[ \$(cat $SYSFS/stats/allocations) = 0 ] && [ \$(cat $SYSFS/stats/tcp4_connect) = 0 ]"
+expect "reset zeroes this namespace's counters" \
+	awk 'NR > 1 { for (i = 2; i <= NF; i++) if ($i != 0) bad = 1 } END { exit bad }' \
+	/proc/net/ephport/stats
+connect_once
+
+run status --json
+expect "status --json: one JSON object with the documented keys" \
+	json_line "{" "}" enabled range strategy available_strategies totals \
+	allocations failures probes probes_per_allocation paths netns_allocations \
+	tcp4-connect tcp6-connect tcp-bind udp4 udp6
+expect "status --json shows the configuration" \
+	grep -qF '"range":{"low":40000,"high":40999}' "$out"
+run -j status
+expect "-j status: the same keys" json_line "{" "}" enabled range strategy totals paths
+run stats --json
+expect "stats --json: one JSON object with the documented keys" \
+	json_line "{" "}" tcp4-connect tcp6-connect tcp-bind udp4 udp6 allocations \
+	failures probes max_probes histogram 1 2-3 ">=1024"
+run stats
+expect "stats: status 0, every path" \
+	sh -c "[ $rc = 0 ] && grep -q tcp4-connect '$out' && grep -q udp6 '$out'"
+run log --json
+expect "log --json: one JSON array with the documented keys" \
+	json_line "[" "]" time path local remote probes strategy rule pid comm
+expect "log --json shows the connect()" \
+	sh -c "grep -qF '\"path\":\"tcp4-connect\"' '$out' && grep -qF '\"comm\":\"nc\"' '$out'"
+run log -n 1 --json
+expect "log -n 1 --json: one entry" \
+	sh -c "[ $rc = 0 ] && [ \$(grep -o '\"time\":' '$out' | wc -l) = 1 ]"
+run log
+expect "log: status 0, shows the connect()" \
+	sh -c "[ $rc = 0 ] && grep -q 'tcp4-connect.*nc' '$out'"
+
+# Bad input changes nothing: status 2 and one line.
+before=$(config)
+run set range 80 90
+expect "set range 80 90: status 2, one line, nothing changed" failed 2 "range must be"
+run set range 50000 40000
+expect "set range 50000 40000: refused" failed 2 "range must be"
+run set range 40000 40010x
+expect "set range 40000 40010x: refused" failed 2 "range must be"
+run set strategy nope
+expect "set strategy nope: status 2, one line, nothing changed" \
+	failed 2 "unknown strategy"
+run frobnicate
+expect "unknown command: status 2, one line" failed 2 "is unknown"
+
+# The kernel's refusal: a range below the namespace's unprivileged floor.
+rc=0
+unshare -n sh -c '
+	echo "2000 60999" >/proc/sys/net/ipv4/ip_local_port_range &&
+	echo 2000 >/proc/sys/net/ipv4/ip_unprivileged_port_start || exit 99
+	exec "$0" set range 1500 2499' "$TOOL" >"$out" 2>"$err" || rc=$?
+expect "range below ip_unprivileged_port_start: status 1, one line, nothing changed" \
+	failed 1 "refused"
+
+# Unprivileged: reading works, writing is refused with the documented error.
+# (An initramfs packed from a mktemp -d directory has a 0700 root.)
+if [ "$(stat -c %a /)" = 700 ]; then
+	echo "# / has mode 700, not searchable by nobody: chmod 755"
+	chmod 755 /
+fi
+if [ "$(nobody id -u 2>/dev/null)" = 65534 ]; then
+	rc=0
+	nobody "$TOOL" status >"$out" 2>"$err" || rc=$?
+	expect "status as nobody" [ "$rc" = 0 ]
+	rc=0
+	nobody "$TOOL" set range 40000 40010 >"$out" 2>"$err" || rc=$?
+	expect "set range as nobody: permission denied, nothing changed" \
+		failed 1 "permission denied"
+else
+	ktap_test_skip "status as nobody (su nobody does not work here)"
+	ktap_test_skip "set range as nobody (su nobody does not work here)"
+fi
+
+unload
+expect "rmmod removes the sysfs directory" test ! -e "$SYSFS"
+ktap_finished
