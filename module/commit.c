@@ -197,18 +197,22 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 
 	ephport_req_init(&req, en, sk, path, low, high);
 	a.strategy->begin(&w, &req);
+	ephport_walk_set_index(&w, low, en->busy[EPHPORT_PROTO_TCP]);
 	ephport_force_insert(&force);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.port)) {
 		a.probes++;
 		a.result = orig(dr, sk);
 		if (a.result != -EADDRNOTAVAIL)
 			break;
+		ephport_index_set(en, EPHPORT_PROTO_TCP, force.port);
 		cond_resched();
 	}
 	ephport_force_remove(&force);
 	if (!a.result && a.strategy->commit)
 		a.strategy->commit(&req, off, a.probes);
 out:
+	if (!a.result)
+		ephport_index_set(en, EPHPORT_PROTO_TCP, inet_sk(sk)->inet_num);
 	ephport_record(en, &a);
 	return a.result;
 }
@@ -235,7 +239,7 @@ static int ephport_inet6_hash_connect(struct inet_timewait_death_row *dr,
 	return ret;
 }
 
-static int ephport_bind_walk(struct sock *sk, const struct ephport_strategy *s,
+static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
 			     void (*begin)(struct ephport_walk *w,
 					   const struct ephport_req *req),
 			     const struct ephport_req *req, u32 *off, u32 *probes)
@@ -244,10 +248,12 @@ static int ephport_bind_walk(struct sock *sk, const struct ephport_strategy *s,
 	int port;
 
 	begin(&w, req);
+	ephport_walk_set_index(&w, req->low, en->busy[EPHPORT_PROTO_TCP]);
 	while (ephport_next_port(&w, req, sock_net(sk), off, &port)) {
 		(*probes)++;
 		if (!orig_inet_csk_get_port(sk, port))
 			return 0;
+		ephport_index_set(en, EPHPORT_PROTO_TCP, port);
 		cond_resched();
 	}
 	return -EADDRINUSE;
@@ -302,20 +308,31 @@ static int ephport_tcp_bind(struct sock *sk)
 	reuseport = sk->sk_reuseport;
 	sk->sk_reuse = SK_NO_REUSE;
 	sk->sk_reuseport = 0;
-	a.result = ephport_bind_walk(sk, a.strategy, begin, &req, &off, &a.probes);
+	a.result = ephport_bind_walk(sk, en, begin, &req, &off, &a.probes);
 	if (a.result && reuse == SK_CAN_REUSE &&
 	    READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_autobind_reuse)) {
 		sk->sk_reuse = reuse;
-		a.result = ephport_bind_walk(sk, a.strategy, begin, &req, &off,
-					     &a.probes);
+		a.result = ephport_bind_walk(sk, en, begin, &req, &off, &a.probes);
 	}
 	sk->sk_reuse = reuse;
 	sk->sk_reuseport = reuseport;
 	if (!a.result && a.strategy->commit)
 		a.strategy->commit(&req, off, a.probes);
 out:
+	if (!a.result)
+		ephport_index_set(en, EPHPORT_PROTO_TCP, inet_sk(sk)->inet_num);
 	ephport_record(en, &a);
 	return a.result;
+}
+
+/* A port taken by an explicit bind(): the index learns of it. */
+static void ephport_index_taken(struct sock *sk, enum ephport_proto proto,
+				u16 port)
+{
+	struct ephport_net *en = ephport_net(sock_net(sk));
+
+	if (en)
+		ephport_index_set(en, proto, port);
 }
 
 static int ephport_inet_csk_get_port(struct sock *sk, unsigned short snum)
@@ -323,10 +340,13 @@ static int ephport_inet_csk_get_port(struct sock *sk, unsigned short snum)
 	int idx, ret;
 
 	idx = srcu_read_lock(&ephport_srcu);
-	if (snum)
+	if (snum) {
 		ret = orig_inet_csk_get_port(sk, snum);
-	else
+		if (!ret)
+			ephport_index_taken(sk, EPHPORT_PROTO_TCP, snum);
+	} else {
 		ret = ephport_tcp_bind(sk);
+	}
 	srcu_read_unlock(&ephport_srcu, idx);
 	return ret;
 }
@@ -366,17 +386,21 @@ static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
 
 	ephport_req_init(&req, en, sk, a.path, low, high);
 	a.strategy->begin(&w, &req);
+	ephport_walk_set_index(&w, low, en->busy[EPHPORT_PROTO_UDP]);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &port)) {
 		a.probes++;
 		if (!orig_udp_lib_get_port(sk, port, hash2_nulladdr ^ port)) {
 			a.result = 0;
 			break;
 		}
+		ephport_index_set(en, EPHPORT_PROTO_UDP, port);
 		cond_resched();
 	}
 	if (!a.result && a.strategy->commit)
 		a.strategy->commit(&req, off, a.probes);
 out:
+	if (!a.result)
+		ephport_index_set(en, EPHPORT_PROTO_UDP, inet_sk(sk)->inet_num);
 	ephport_record(en, &a);
 	return a.result;
 }
@@ -387,10 +411,13 @@ static int ephport_udp_lib_get_port(struct sock *sk, unsigned short snum,
 	int idx, ret;
 
 	idx = srcu_read_lock(&ephport_srcu);
-	if (snum)
+	if (snum) {
 		ret = orig_udp_lib_get_port(sk, snum, hash2_nulladdr);
-	else
+		if (!ret)
+			ephport_index_taken(sk, EPHPORT_PROTO_UDP, snum);
+	} else {
 		ret = ephport_udp(sk, hash2_nulladdr);
+	}
 	srcu_read_unlock(&ephport_srcu, idx);
 	return ret;
 }
@@ -453,6 +480,15 @@ static struct ephport_hook ephport_path_hooks[] = {
 		.name = "udp_lib_get_port",
 		.replacement = ephport_udp_lib_get_port,
 		.orig = (void **)&orig_udp_lib_get_port,
+	},
+	/* Where sockets let their ports go, for the occupancy index. */
+	{
+		.name = "inet_put_port",
+		.observe = ephport_index_release_tcp,
+	},
+	{
+		.name = "udp_lib_unhash",
+		.observe = ephport_index_release_udp,
 	},
 };
 

@@ -17,6 +17,8 @@ void ephport_walk_init(struct ephport_walk *w, u32 n, u32 start, u32 stride)
 	w->pick_arg = 0;
 	w->npicks = 0;
 	w->maxpicks = 0;
+	w->busy = NULL;
+	w->low = 0;
 }
 
 /*
@@ -47,17 +49,65 @@ static bool ephport_walk_picked(const struct ephport_walk *w, u32 off)
 	return false;
 }
 
+void ephport_walk_set_index(struct ephport_walk *w, u32 low,
+			    const unsigned long *busy)
+{
+	/* The stock bind(0) order keeps its own course. */
+	if (w->stride == 1) {
+		w->busy = busy;
+		w->low = low;
+	}
+}
+
+/*
+ * How many offsets, from @off on and wrapping at n, precede the first
+ * whose port the index says is free; @limit if none within @limit.
+ */
+static u32 ephport_free_distance(const struct ephport_walk *w, u32 off, u32 limit)
+{
+	u32 head = w->n - off < limit ? w->n - off : limit;
+	u32 p;
+
+	p = find_next_zero_bit(w->busy, w->low + off + head, w->low + off);
+	if (p < w->low + off + head)
+		return p - (w->low + off);
+	if (head == limit)
+		return limit;
+	p = find_next_zero_bit(w->busy, w->low + limit - head, w->low);
+	if (p < w->low + limit - head)
+		return head + p - w->low;
+	return limit;
+}
+
+/* The index found nothing: hand out the whole range again, plainly. */
+static void ephport_walk_fallback(struct ephport_walk *w)
+{
+	w->busy = NULL;
+	w->done = 0;
+	w->next = w->start;
+	w->npicks = 0;
+	w->maxpicks = 0;
+}
+
 /*
  * Hand out the next candidate offset.  Returns false once all n offsets
- * have been handed out, each exactly once.
+ * have been handed out, each exactly once (without an index; with one,
+ * see core.h).
  */
 bool ephport_walk_next(struct ephport_walk *w, u32 *offset)
 {
-	u32 off, tries;
+	u32 off, tries, d;
 
+again:
 	while (w->npicks < w->maxpicks) {
 		for (tries = 0; tries < 4; tries++) {
 			off = w->pick(w) % w->n;
+			if (w->busy) {
+				d = ephport_free_distance(w, off, w->n);
+				if (d == w->n)
+					break;
+				off = off + d < w->n ? off + d : off + d - w->n;
+			}
 			if (!ephport_walk_picked(w, off)) {
 				w->picks[w->npicks++] = off;
 				*offset = off;
@@ -69,6 +119,13 @@ bool ephport_walk_next(struct ephport_walk *w, u32 *offset)
 	}
 
 	while (w->done < w->n) {
+		if (w->busy) {
+			d = ephport_free_distance(w, w->next, w->n - w->done);
+			w->done += d;
+			w->next = w->next + d < w->n ? w->next + d : w->next + d - w->n;
+			if (w->done == w->n)
+				break;
+		}
 		off = w->next;
 		w->done++;
 		if (w->stride == 2 && !(w->n & 1) && w->done == w->n / 2) {
@@ -83,6 +140,10 @@ bool ephport_walk_next(struct ephport_walk *w, u32 *offset)
 			*offset = off;
 			return true;
 		}
+	}
+	if (w->busy) {
+		ephport_walk_fallback(w);
+		goto again;
 	}
 	return false;
 }

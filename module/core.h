@@ -17,6 +17,12 @@
  *
  * That makes every strategy complete: when a usable port exists, the walk
  * reaches it.
+ *
+ * With an occupancy index (a bitmap of the ports believed held, set with
+ * ephport_walk_set_index()), the walk first hands out, in the same order,
+ * only the offsets whose port the index says is free (a random pick moves
+ * on to the next such port), then, should none of them do, every offset
+ * of the range once more: the index saves probes but never decides.
  */
 #ifndef _EPHPORT_CORE_H
 #define _EPHPORT_CORE_H
@@ -86,11 +92,15 @@ struct ephport_walk {
 	u8 npicks;		/* random-phase offsets handed out */
 	u8 maxpicks;
 	u16 picks[EPHPORT_PICKS_MAX];
+	const unsigned long *busy;	/* the index, by port number, or NULL */
+	u32 low;
 };
 
 void ephport_walk_init(struct ephport_walk *w, u32 n, u32 start, u32 stride);
 void ephport_walk_set_picks(struct ephport_walk *w, ephport_pick_t pick,
 			    u32 maxpicks, u32 pick_state, u32 pick_arg);
+void ephport_walk_set_index(struct ephport_walk *w, u32 low,
+			    const unsigned long *busy);
 bool ephport_walk_next(struct ephport_walk *w, u32 *offset);
 
 static inline u32 ephport_below(u32 n)

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the strategy core (core.c) needs from its environment: fixed-size
- * types, siphash, a random source and single-copy accesses to shared state.
+ * types, siphash, a random source, find_next_zero_bit() and single-copy
+ * accesses to shared state.
  * selftests/unit/core_shim.h provides the same for userspace.
  */
 #ifndef _EPHPORT_CORE_SHIM_H
 #define _EPHPORT_CORE_SHIM_H
 
+#include <linux/bitmap.h>
 #include <linux/compiler.h>
 #include <linux/random.h>
 #include <linux/siphash.h>

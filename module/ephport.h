@@ -117,10 +117,20 @@ struct ephport_log {
 	struct ephport_log_entry *entries;
 };
 
+/* The occupancy index has a bitmap per port space. */
+enum ephport_proto {
+	EPHPORT_PROTO_TCP,
+	EPHPORT_PROTO_UDP,
+	EPHPORT_PROTOS
+};
+
+#define EPHPORT_PORTS		65536
+
 struct ephport_net {
 	bool live;
 	struct ephport_state state;
 	u32 salt;
+	unsigned long *busy[EPHPORT_PROTOS];	/* EPHPORT_PORTS bits each */
 	struct ephport_pcpu_stats __percpu *stats;
 	struct ephport_log log;
 };
@@ -128,6 +138,13 @@ struct ephport_net {
 struct ephport_net *ephport_net(const struct net *net);
 int ephport_netns_init(void);
 void ephport_netns_uninit(void);
+
+/* index.c */
+void ephport_index_set(struct ephport_net *en, enum ephport_proto proto, u16 port);
+void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 port);
+void ephport_index_release_tcp(struct sock *sk);
+void ephport_index_release_udp(struct sock *sk);
+void ephport_index_fill(struct net *net, struct ephport_net *en);
 
 /* stats.c */
 struct ephport_alloc {

@@ -8,9 +8,16 @@
 
 #include <linux/ftrace.h>
 
+struct sock;
+
+/*
+ * A hook either redirects every call to @name (from outside this module)
+ * to @replacement, or lets @observe see the socket each call starts with.
+ */
 struct ephport_hook {
-	const char *name;		/* the function to redirect */
+	const char *name;
 	void *replacement;
+	void (*observe)(struct sock *sk);
 	void **orig;			/* receives the function's address */
 	struct ftrace_ops ops;
 	bool registered;

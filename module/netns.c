@@ -15,16 +15,29 @@
 
 static unsigned int ephport_net_id __read_mostly;
 
+/* Set while the module registers: namespaces that exist already. */
+static bool ephport_netns_loading;
+
+/*
+ * Set once every namespace has its ephport_net: before that, net_generic()
+ * may not know ephport_net_id yet for some of them.
+ */
+static bool ephport_netns_up;
+
 /*
  * NULL while the namespace is being set up or torn down (kernel sockets
  * may allocate ports then): such allocations pass through.  The caller
- * holds a reference on the namespace (through its socket) or is in an
- * ephport_srcu read section, which namespace teardown waits for.
+ * holds a reference on the namespace (through its socket), is in an
+ * ephport_srcu read section, which namespace teardown waits for, or runs
+ * with preemption disabled (the index observers), which
+ * ephport_netns_uninit() waits for.
  */
 struct ephport_net *ephport_net(const struct net *net)
 {
 	struct ephport_net *en;
 
+	if (!smp_load_acquire(&ephport_netns_up))
+		return NULL;
 	rcu_read_lock();
 	en = net_generic(net, ephport_net_id);
 	rcu_read_unlock();
@@ -35,12 +48,19 @@ static int __net_init ephport_net_init(struct net *net)
 {
 	struct ephport_net *en = net_generic(net, ephport_net_id);
 	int err = -ENOMEM;
+	int i;
 
 	en->salt = get_random_u32();
+	for (i = 0; i < EPHPORT_PROTOS; i++) {
+		en->busy[i] = kvcalloc(BITS_TO_LONGS(EPHPORT_PORTS),
+				       sizeof(unsigned long), GFP_KERNEL);
+		if (!en->busy[i])
+			goto err_index;
+	}
 	en->state.dh_table = kvcalloc(EPHPORT_DH_TABLE_SIZE,
 				      sizeof(*en->state.dh_table), GFP_KERNEL);
 	if (!en->state.dh_table)
-		goto err;
+		goto err_index;
 	en->stats = alloc_percpu(struct ephport_pcpu_stats);
 	if (!en->stats)
 		goto err_table;
@@ -55,6 +75,8 @@ static int __net_init ephport_net_init(struct net *net)
 	err = ephport_procfs_net_init(net);
 	if (err)
 		goto err_log;
+	if (ephport_netns_loading)
+		ephport_index_fill(net, en);
 	smp_store_release(&en->live, true);
 	return 0;
 
@@ -64,7 +86,9 @@ err_stats:
 	free_percpu(en->stats);
 err_table:
 	kvfree(en->state.dh_table);
-err:
+err_index:
+	for (i = 0; i < EPHPORT_PROTOS; i++)
+		kvfree(en->busy[i]);
 	return err;
 }
 
@@ -88,6 +112,8 @@ static void __net_exit ephport_net_exit_batch(struct list_head *net_exit_list)
 		kvfree(en->log.entries);
 		free_percpu(en->stats);
 		kvfree(en->state.dh_table);
+		kvfree(en->busy[EPHPORT_PROTO_TCP]);
+		kvfree(en->busy[EPHPORT_PROTO_UDP]);
 	}
 }
 
@@ -101,10 +127,20 @@ static struct pernet_operations ephport_net_ops = {
 
 int ephport_netns_init(void)
 {
-	return register_pernet_subsys(&ephport_net_ops);
+	int err;
+
+	ephport_netns_loading = true;
+	err = register_pernet_subsys(&ephport_net_ops);
+	ephport_netns_loading = false;
+	if (!err)
+		smp_store_release(&ephport_netns_up, true);
+	return err;
 }
 
 void ephport_netns_uninit(void)
 {
+	WRITE_ONCE(ephport_netns_up, false);
+	/* Observers that found it up are done after this. */
+	synchronize_rcu();
 	unregister_pernet_subsys(&ephport_net_ops);
 }

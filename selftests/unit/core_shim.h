@@ -63,4 +63,24 @@ static inline u32 ephport_random_u32(void)
 	return (u32)(ephport_test_random_u64() >> 32);
 }
 
+#define EPHPORT_BITS_PER_LONG	(8 * sizeof(unsigned long))
+
+/* The kernel's find_next_zero_bit(): the first clear bit in [offset, size). */
+static inline unsigned long find_next_zero_bit(const unsigned long *addr,
+					       unsigned long size,
+					       unsigned long offset)
+{
+	while (offset < size) {
+		unsigned long word = ~addr[offset / EPHPORT_BITS_PER_LONG] >>
+				     (offset % EPHPORT_BITS_PER_LONG);
+
+		if (word) {
+			offset += __builtin_ctzl(word);
+			return offset < size ? offset : size;
+		}
+		offset += EPHPORT_BITS_PER_LONG - offset % EPHPORT_BITS_PER_LONG;
+	}
+	return size;
+}
+
 #endif /* _EPHPORT_CORE_SHIM_H */

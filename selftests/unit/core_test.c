@@ -1068,3 +1068,110 @@ TEST_F(interference, ports_to_b_ignore_connections_to_a)
 }
 
 TEST_HARNESS_MAIN
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * With an occupancy index, a walk hands out every offset whose port the
+ * index says is free, each once, then every offset of the range once
+ * more; sequential starts at the first free port at or after its cursor.
+ */
+FIXTURE(index) {
+	struct host h;
+	unsigned long *busy;
+	u8 *seen;
+};
+
+FIXTURE_VARIANT(index) {
+	int strat;
+};
+
+FIXTURE_VARIANT_ADD(index, sequential) { .strat = STRAT_SEQUENTIAL };
+FIXTURE_VARIANT_ADD(index, random_start) { .strat = STRAT_RANDOM_START };
+FIXTURE_VARIANT_ADD(index, random_pick) { .strat = STRAT_RANDOM_PICK };
+FIXTURE_VARIANT_ADD(index, hash) { .strat = STRAT_HASH };
+FIXTURE_VARIANT_ADD(index, double_hash) { .strat = STRAT_DOUBLE_HASH };
+FIXTURE_VARIANT_ADD(index, random_inc) { .strat = STRAT_RANDOM_INC };
+
+#define INDEX_LONGS	(65536 / EPHPORT_BITS_PER_LONG)
+
+FIXTURE_SETUP(index)
+{
+	ephport_test_seed(TEST_SEED);
+	host_init(&self->h, 0, 1, true);
+	self->busy = calloc(INDEX_LONGS, sizeof(unsigned long));
+	self->seen = calloc(65536, 1);
+	ASSERT_NE(NULL, self->busy);
+	ASSERT_NE(NULL, self->seen);
+}
+
+FIXTURE_TEARDOWN(index)
+{
+	host_free(&self->h);
+	free(self->busy);
+	free(self->seen);
+}
+
+static bool port_busy(const unsigned long *busy, u32 port)
+{
+	return busy[port / EPHPORT_BITS_PER_LONG] >> (port % EPHPORT_BITS_PER_LONG) & 1;
+}
+
+TEST_F(index, free_ports_first_then_everything)
+{
+	const u32 sizes[] = { 1, 2, 1000, 1001, COVERAGE_MAX_N };
+	const u32 per_mille[] = { 0, 500, 990, 1000 };
+	struct ephport_req *r = &self->h.req;
+	u32 i, j, k, p;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (j = 0; j < ARRAY_SIZE(per_mille); j++) {
+			for (k = 0; k < 8; k++) {
+				u32 nfree = 0, count = 0, off, first = 0;
+				struct ephport_walk w;
+
+				r->n = sizes[i];
+				r->low = r->n == COVERAGE_MAX_N ? 1024 : 1 + ephport_below(65536 - r->n);
+				memset(self->busy, 0, INDEX_LONGS * sizeof(unsigned long));
+				for (p = r->low; p < r->low + r->n; p++) {
+					if (ephport_below(1000) < per_mille[j])
+						self->busy[p / EPHPORT_BITS_PER_LONG] |=
+							1UL << (p % EPHPORT_BITS_PER_LONG);
+					else
+						nfree++;
+				}
+				self->h.state.seq_cursor = r->low + ephport_below(r->n);
+
+				strategies[variant->strat].begin(&w, r);
+				ephport_walk_set_index(&w, r->low, self->busy);
+				memset(self->seen, 0, r->n);
+				while (count < nfree && ephport_walk_next(&w, &off)) {
+					ASSERT_GT(r->n, off);
+					ASSERT_FALSE(port_busy(self->busy, r->low + off))
+						TH_LOG("n=%u: busy port %u handed out first",
+						       r->n, r->low + off);
+					ASSERT_EQ(0, self->seen[off]++);
+					if (!count)
+						first = off;
+					count++;
+				}
+				ASSERT_EQ(nfree, count);
+				if (variant->strat == STRAT_SEQUENTIAL && nfree) {
+					u32 c = self->h.state.seq_cursor - r->low, d;
+
+					for (d = 0; port_busy(self->busy, r->low + (c + d) % r->n); d++)
+						;
+					EXPECT_EQ((c + d) % r->n, first);
+				}
+
+				memset(self->seen, 0, r->n);
+				for (count = 0; count <= r->n && ephport_walk_next(&w, &off); count++) {
+					ASSERT_GT(r->n, off);
+					ASSERT_EQ(0, self->seen[off]++);
+				}
+				ASSERT_EQ(r->n, count) TH_LOG("n=%u, %u free: second pass", r->n,
+							       nfree);
+			}
+		}
+	}
+}

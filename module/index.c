@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The occupancy index: per network namespace, a bit per TCP port and one
+ * per UDP port, set while the port is believed held.  Strategies draw
+ * their candidates from ports the index says are free, so an allocation
+ * costs about one probe however full the range is.
+ *
+ * The kernel stays the source of truth.  Bits are set when the hooks see
+ * a port taken (by ephport or an explicit bind()) and when a probe finds
+ * a port busy; they are cleared when a socket lets its port go.  A wrong
+ * bit costs a probe, never a wrong answer: the walk ends with every port
+ * of the range (core.h).  The index of a namespace that exists when the
+ * module loads is filled from the kernel's tables.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/sched.h>
+#include <net/inet_hashtables.h>
+#include <net/sock.h>
+#include <net/udp.h>
+
+#include "ephport.h"
+
+void ephport_index_set(struct ephport_net *en, enum ephport_proto proto, u16 port)
+{
+	if (!test_bit(port, en->busy[proto]))
+		set_bit(port, en->busy[proto]);
+}
+
+void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 port)
+{
+	if (test_bit(port, en->busy[proto]))
+		clear_bit(port, en->busy[proto]);
+}
+
+/* A socket lets its port go (inet_put_port(), udp_lib_unhash()). */
+static void ephport_index_release(struct sock *sk, enum ephport_proto proto)
+{
+	u16 port = READ_ONCE(inet_sk(sk)->inet_num);
+	struct ephport_net *en;
+
+	if (!port)
+		return;
+	en = ephport_net(sock_net(sk));
+	if (en)
+		ephport_index_clear(en, proto, port);
+}
+
+void ephport_index_release_tcp(struct sock *sk)
+{
+	ephport_index_release(sk, EPHPORT_PROTO_TCP);
+}
+
+void ephport_index_release_udp(struct sock *sk)
+{
+	ephport_index_release(sk, EPHPORT_PROTO_UDP);
+}
+
+static struct udp_table *ephport_udp_table(struct net *net)
+{
+#ifdef EPHPORT_HAVE_NETNS_UDP_TABLE
+	return net->ipv4.udp_table;
+#else
+	return &udp_table;
+#endif
+}
+
+/* What the namespace holds already: its TCP bind buckets and UDP sockets. */
+void ephport_index_fill(struct net *net, struct ephport_net *en)
+{
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+	struct udp_table *udptable = ephport_udp_table(net);
+	unsigned int i;
+
+	for (i = 0; i < hinfo->bhash_size; i++) {
+		struct inet_bind_hashbucket *head = &hinfo->bhash[i];
+		struct inet_bind_bucket *tb;
+
+		if (hlist_empty(&head->chain))
+			continue;
+		spin_lock_bh(&head->lock);
+		inet_bind_bucket_for_each(tb, &head->chain)
+			if (net_eq(ib_net(tb), net))
+				ephport_index_set(en, EPHPORT_PROTO_TCP, tb->port);
+		spin_unlock_bh(&head->lock);
+		cond_resched();
+	}
+
+	for (i = 0; i <= udptable->mask; i++) {
+		struct udp_hslot *hslot = &udptable->hash[i];
+		struct sock *sk;
+
+		if (hlist_empty(&hslot->head))
+			continue;
+		spin_lock_bh(&hslot->lock);
+		sk_for_each(sk, &hslot->head)
+			if (net_eq(sock_net(sk), net))
+				ephport_index_set(en, EPHPORT_PROTO_UDP,
+						  udp_sk(sk)->udp_port_hash);
+		spin_unlock_bh(&hslot->lock);
+		cond_resched();
+	}
+}
