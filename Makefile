@@ -8,6 +8,7 @@ SERIES ?= 6.1 6.12
 EPHPORT_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ephport
 EPHPORT_BUILD ?= $(CURDIR)/.build
 BENCH_OUT ?= bench-results
+BENCH_ARGS ?= -r 3 -n 100
 export EPHPORT_CACHE EPHPORT_BUILD BENCH_OUT
 
 Q := selftests/qemu
@@ -44,6 +45,15 @@ quick: deps
 	@selftests/vm.sh check $(lastword $(SERIES))
 	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log
 
+# The benchmark: one VM boot per series; CSV and PNG in $(BENCH_OUT).
+bench: deps
+	@rm -f "$(EPHPORT_BUILD)"/logs/*-bench.log; mkdir -p "$(EPHPORT_BUILD)/logs"
+	@$(MAKE) -s -C selftests payload
+	@EPHPORT_VM_TIMEOUT=$${EPHPORT_VM_TIMEOUT:-3600} \
+		EPHPORT_VM_CMDLINE="EPHPORT_BENCH_ARGS=\"$(BENCH_ARGS)\"" \
+		selftests/vm.sh bench $(SERIES)
+	@selftests/bench-report.sh "$(BENCH_OUT)" "$(EPHPORT_BUILD)"/logs/*-bench.log
+
 demo: deps
 	@$(MAKE) -s -C selftests payload
 	@selftests/vm.sh demo 6.12
@@ -53,4 +63,4 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf "$(EPHPORT_BUILD)"
 
-.PHONY: all module tool deps payload check quick demo clean
+.PHONY: all module tool deps payload check quick bench demo clean

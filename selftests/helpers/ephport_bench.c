@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport_bench - the cost of one allocation against the range's
+ * occupancy, for the stock allocator and each strategy, in one boot.
+ *
+ * Workloads, each at several occupancies of a 10,000-port range:
+ *   connect-filled     connect() to a loopback listener; the occupancy is
+ *                      made by the allocator under test (connections to
+ *                      the same listener)
+ *   connect-scattered  connect(); the occupancy is exclusive binds on
+ *                      uniformly random ports
+ *   bind-scattered     bind(0) + close, same occupancy
+ *   udp-scattered      UDP bind(0) + close, UDP sockets on random ports
+ * Measured connections are closed with RST: no TIME_WAIT builds up.
+ *
+ * Rounds interleave the allocators; each cell runs in a fresh network
+ * namespace.  Output: one CSV line per cell, prefixed "bench-csv: ", with
+ * the median over rounds of the per-round median time per operation, and
+ * the mean and max probes per allocation from the module's statistics.
+ *
+ * usage: ephport_bench [-r ROUNDS] [-n OPS] [-o OCC,OCC,...] [-w WORKLOAD]
+ *                      [-s STRATEGY,...]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ephport.h"
+
+#define LOW		40000
+#define SIZE		10000
+#define DPORT		5000
+#define MAX_ROUNDS	15
+#define MAX_ALLOCATORS	8
+#define MAX_OCC		8
+
+enum workload { CONNECT_FILLED, CONNECT_SCATTERED, BIND_SCATTERED, UDP_SCATTERED, WORKLOADS };
+
+static const char *const workload_names[WORKLOADS] = {
+	"connect-filled", "connect-scattered", "bind-scattered", "udp-scattered",
+};
+
+/* The statistics path each workload allocates on. */
+static const char *const workload_paths[WORKLOADS] = {
+	"tcp4-connect", "tcp4-connect", "tcp-bind", "udp4",
+};
+
+struct result {
+	double median_ns;
+	double mean_probes;
+	long long max_probes;
+	int ok;
+};
+
+static int ops = 200;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Hold @count random ports of the range with exclusive binds. */
+static int scatter(int type, int count, int *fds)
+{
+	static char used[SIZE];
+	int i, port, n = 0;
+
+	memset(used, 0, sizeof(used));
+	for (i = 0; i < count; i++) {
+		do
+			port = rand() % SIZE;
+		while (used[port]);
+		used[port] = 1;
+		fds[n] = ep_socket(AF_INET, type);
+		if (fds[n] < 0 || ep_bind_port(fds[n], AF_INET, LOW + port))
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+/* One cell, in the calling process (a child in its own namespace). */
+static int run_cell(enum workload w, int occ_pct, bool module, struct result *r)
+{
+	int held = SIZE * occ_pct / 100, n = 0, i, fd, port;
+	double *t = calloc(ops, sizeof(double)), t0;
+	int *fds = calloc(SIZE, sizeof(int));
+	long long a0 = 0, p0 = 0;
+
+	if (!t || !fds || ep_new_netns())
+		return -1;
+	ep_write("/proc/sys/net/core/somaxconn", "65535");
+	ep_sysctl("ip_local_port_range", "40000 49999");
+	fd = ep_listener(AF_INET, DPORT);
+	/* Connections wait in the accept queue: make room for all of them. */
+	if (fd < 0 || listen(fd, 65535))
+		return -1;
+
+	switch (w) {
+	case CONNECT_FILLED:
+		for (n = 0; n < held; n++) {
+			fds[n] = ep_alloc(AF_INET, EP_TCP_CONNECT, DPORT, &port);
+			if (fds[n] < 0)
+				return -1;
+		}
+		break;
+	case CONNECT_SCATTERED:
+	case BIND_SCATTERED:
+		n = scatter(SOCK_STREAM, held, fds);
+		break;
+	case UDP_SCATTERED:
+		n = scatter(SOCK_DGRAM, held, fds);
+		break;
+	default:
+		return -1;
+	}
+	if (n < 0)
+		return -1;
+
+	if (module) {
+		ep_write(EP_SYSFS "/stats/reset", "1");
+		a0 = ep_proc_stat(workload_paths[w], "allocations");
+		p0 = ep_proc_stat(workload_paths[w], "probes");
+	}
+	for (i = 0; i < ops; i++) {
+		t0 = now_ns();
+		switch (w) {
+		case CONNECT_FILLED:
+		case CONNECT_SCATTERED:
+			fd = ep_alloc(AF_INET, EP_TCP_CONNECT, DPORT, &port);
+			break;
+		case BIND_SCATTERED:
+			fd = ep_alloc(AF_INET, EP_TCP_BIND, 0, &port);
+			break;
+		default:
+			fd = ep_alloc(AF_INET, EP_UDP_BIND, 0, &port);
+			break;
+		}
+		t[i] = now_ns() - t0;
+		if (fd < 0) {
+			fprintf(stderr, "# %s %d%%: %s\n", workload_names[w], occ_pct,
+				strerror(-fd));
+			return -1;
+		}
+		ep_close_rst(fd);
+	}
+	r->median_ns = median(t, ops);
+	r->mean_probes = 0;
+	r->max_probes = 0;
+	if (module) {
+		long long a = ep_proc_stat(workload_paths[w], "allocations") - a0;
+		long long p = ep_proc_stat(workload_paths[w], "probes") - p0;
+
+		r->mean_probes = a > 0 ? (double)p / a : 0;
+		r->max_probes = ep_proc_stat(workload_paths[w], "max_probes");
+	}
+	r->ok = 1;
+	return 0;
+}
+
+static int run_cell_isolated(enum workload w, int occ_pct, bool module, struct result *r)
+{
+	int p[2];
+	pid_t pid;
+	ssize_t len;
+
+	memset(r, 0, sizeof(*r));
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (run_cell(w, occ_pct, module, r))
+			r->ok = 0;
+		_exit(write(p[1], r, sizeof(*r)) != sizeof(*r));
+	}
+	close(p[1]);
+	len = read(p[0], r, sizeof(*r));
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return len == sizeof(*r) && r->ok ? 0 : -1;
+}
+
+static int split(char *s, char **out, int max)
+{
+	int n = 0;
+
+	for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
+		out[n++] = tok;
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static struct result res[WORKLOADS][MAX_OCC][MAX_ALLOCATORS][MAX_ROUNDS];
+	char occ_arg[64] = "0,50,90,99", strat_arg[256] = "", *occ_s[MAX_OCC];
+	char *strats[MAX_ALLOCATORS];
+	int rounds = 3, occ[MAX_OCC], nocc, nalloc, only = -1, opt, w, o, a, k;
+	struct rlimit rl = { 1 << 16, 1 << 16 };
+
+	while ((opt = getopt(argc, argv, "r:n:o:w:s:")) != -1) {
+		switch (opt) {
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'n':
+			ops = atoi(optarg);
+			break;
+		case 'o':
+			snprintf(occ_arg, sizeof(occ_arg), "%s", optarg);
+			break;
+		case 'w':
+			for (w = 0; w < WORKLOADS; w++)
+				if (!strcmp(optarg, workload_names[w]))
+					only = w;
+			break;
+		case 's':
+			snprintf(strat_arg, sizeof(strat_arg), "%s", optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || ops < 1)
+		return 2;
+	nocc = split(occ_arg, occ_s, MAX_OCC);
+	for (o = 0; o < nocc; o++)
+		occ[o] = atoi(occ_s[o]);
+	strats[0] = "stock";
+	if (strat_arg[0]) {
+		nalloc = 1 + split(strat_arg, strats + 1, MAX_ALLOCATORS - 1);
+	} else {
+		for (nalloc = 1; nalloc <= ep_nr_strategies && nalloc < MAX_ALLOCATORS; nalloc++)
+			strats[nalloc] = (char *)ep_strategies[nalloc - 1];
+	}
+	setrlimit(RLIMIT_NOFILE, &rl);
+	srand(1);
+
+	/* Rounds interleave the allocators, so that drift hits them all alike. */
+	for (k = 0; k < rounds; k++) {
+		for (a = 0; a < nalloc; a++) {
+			if (a == 0) {
+				ep_unload();
+			} else {
+				if (!ep_loaded() && ep_load(""))
+					return 1;
+				ep_write(EP_SYSFS "/strategy", strats[a]);
+				ep_write(EP_SYSFS "/range", "40000 49999");
+			}
+			for (w = 0; w < WORKLOADS; w++) {
+				if (only >= 0 && w != only)
+					continue;
+				for (o = 0; o < nocc; o++) {
+					if (run_cell_isolated(w, occ[o], a > 0, &res[w][o][a][k]))
+						fprintf(stderr, "# round %d %s %s %d%%: failed\n", k,
+							strats[a], workload_names[w], occ[o]);
+				}
+			}
+			fprintf(stderr, "# round %d: %s done\n", k, strats[a]);
+		}
+	}
+	ep_unload();
+
+	printf("bench-csv: workload,occupancy_pct,allocator,median_ns,ratio_to_stock,mean_probes,max_probes\n");
+	for (w = 0; w < WORKLOADS; w++) {
+		if (only >= 0 && w != only)
+			continue;
+		for (o = 0; o < nocc; o++) {
+			double stock = 0;
+
+			for (a = 0; a < nalloc; a++) {
+				double med[MAX_ROUNDS], probes = 0, m;
+				long long maxp = 0;
+				int n = 0;
+
+				for (k = 0; k < rounds; k++) {
+					struct result *r = &res[w][o][a][k];
+
+					if (!r->ok)
+						continue;
+					med[n++] = r->median_ns;
+					probes += r->mean_probes;
+					if (r->max_probes > maxp)
+						maxp = r->max_probes;
+				}
+				if (!n) {
+					printf("bench-csv: %s,%d,%s,,,,\n", workload_names[w], occ[o],
+					       strats[a]);
+					continue;
+				}
+				m = median(med, n);
+				if (a == 0) {
+					stock = m;
+					printf("bench-csv: %s,%d,stock,%.0f,1.00,,\n",
+					       workload_names[w], occ[o], m);
+				} else {
+					printf("bench-csv: %s,%d,%s,%.0f,%.2f,%.2f,%lld\n",
+					       workload_names[w], occ[o], strats[a], m,
+					       stock > 0 ? stock / m : 0, probes / n, maxp);
+				}
+			}
+		}
+	}
+	return 0;
+}
