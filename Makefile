@@ -28,13 +28,16 @@ deps:
 payload: deps
 	$(MAKE) -C selftests payload
 
-# Host unit tests, then the kselftests in a VM of each kernel series.
+# Host unit tests and the style gate, then the kselftests in a VM of each
+# kernel series.
 check: deps
 	@rm -rf "$(EPHPORT_BUILD)/logs"; mkdir -p "$(EPHPORT_BUILD)/logs"
 	@$(MAKE) -s -C selftests unit payload
 	@$(MAKE) -s -C tools OUT="$(EPHPORT_BUILD)/unit"
 	@cd "$(EPHPORT_BUILD)/unit" && $(CURDIR)/selftests/run-tests.sh . $$(ls | grep '_test\(\.sh\)\{0,1\}$$') \
 		| tee "$(EPHPORT_BUILD)/logs/host-unit.log"; true
+	@SERIES="$(SERIES)" selftests/run-tests.sh selftests lint.sh \
+		| tee "$(EPHPORT_BUILD)/logs/host-lint.log"; true
 	@selftests/vm.sh check $(SERIES)
 	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log
 
@@ -54,6 +57,10 @@ bench: deps
 		selftests/vm.sh bench $(SERIES)
 	@selftests/bench-report.sh "$(BENCH_OUT)" "$(EPHPORT_BUILD)"/logs/*-bench.log
 
+# The style gate: checkpatch on every C file, sparse against both kernels.
+lint: deps
+	@SERIES="$(SERIES)" selftests/lint.sh
+
 demo: deps
 	@$(MAKE) -s -C selftests payload
 	@selftests/vm.sh demo 6.12
@@ -63,4 +70,4 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf "$(EPHPORT_BUILD)"
 
-.PHONY: all module tool deps payload check quick bench demo clean
+.PHONY: all module tool deps payload check quick bench lint demo clean

@@ -33,14 +33,12 @@ typedef int (*ephport_hash_connect_t)(struct inet_timewait_death_row *dr,
 typedef int (*ephport_get_port_t)(struct sock *sk, unsigned short snum);
 typedef int (*ephport_udp_get_port_t)(struct sock *sk, unsigned short snum,
 				      unsigned int hash2_nulladdr);
-typedef ephport_range_ret_t (*ephport_get_range_t)(const struct sock *sk,
-						   int *low, int *high);
 
 static ephport_hash_connect_t orig_inet_hash_connect;
 static ephport_hash_connect_t orig_inet6_hash_connect;
 static ephport_get_port_t orig_inet_csk_get_port;
 static ephport_udp_get_port_t orig_udp_lib_get_port;
-static ephport_get_range_t orig_get_range;
+static ephport_range_ret (*orig_get_range)(const struct sock *sk, int *low, int *high);
 
 /*
  * Sockets whose connect() is being driven: the range hook answers
@@ -422,28 +420,49 @@ static int ephport_udp_lib_get_port(struct sock *sk, unsigned short snum,
 	return ret;
 }
 
+static bool ephport_orig_range(const struct sock *sk, int *low, int *high)
+{
+#ifdef EPHPORT_HAVE_RANGE_BOOL
+	return orig_get_range(sk, low, high);
+#else
+	orig_get_range(sk, low, high);
+	return false;
+#endif
+}
+
 /*
  * The range getter: a one-port range for a connect() being driven, the
  * module's range while a fixed one is set, the stock answer otherwise.
+ * Returns whether a per-socket range applies (6.5 and later use that).
  */
-static ephport_range_ret_t ephport_get_range(const struct sock *sk, int *low,
-					     int *high)
+static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
 {
 	bool local = false;
-	int idx, port;
+	int port;
 
-	idx = srcu_read_lock(&ephport_srcu);
 	if (ephport_force_lookup(sk, &port)) {
 		*low = port;
 		*high = port;
-		local = true;
-	} else if (!ephport_active() ||
-		   READ_ONCE(ephport_range) == EPHPORT_RANGE_AUTO ||
-		   !ephport_range_get(sk, low, high, &local)) {
-		local = EPHPORT_RANGE_CALL(orig_get_range, sk, low, high);
+		return true;
 	}
+	if (ephport_active() && READ_ONCE(ephport_range) != EPHPORT_RANGE_AUTO &&
+	    ephport_range_get(sk, low, high, &local))
+		return local;
+	return ephport_orig_range(sk, low, high);
+}
+
+static ephport_range_ret ephport_get_range(const struct sock *sk, int *low,
+					   int *high)
+{
+	int idx = srcu_read_lock(&ephport_srcu);
+	bool local = ephport_range_answer(sk, low, high);
+
 	srcu_read_unlock(&ephport_srcu, idx);
-	EPHPORT_RANGE_RETURN(local);
+#ifdef EPHPORT_HAVE_RANGE_BOOL
+	return local;
+#else
+	(void)local;
+#endif
 }
 
 /*

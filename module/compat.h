@@ -21,13 +21,9 @@
  * (IP_LOCAL_PORT_RANGE) applies since 6.5; the 6.1 backport returns void.
  */
 #ifdef EPHPORT_HAVE_RANGE_BOOL
-typedef bool ephport_range_ret_t;
-#define EPHPORT_RANGE_RETURN(local)	return (local)
-#define EPHPORT_RANGE_CALL(fn, sk, lo, hi) (fn)(sk, lo, hi)
+#define ephport_range_ret bool
 #else
-typedef void ephport_range_ret_t;
-#define EPHPORT_RANGE_RETURN(local)	return
-#define EPHPORT_RANGE_CALL(fn, sk, lo, hi) ({ (fn)(sk, lo, hi); false; })
+#define ephport_range_ret void
 #endif
 
 /* The per-socket range: a u32 (high << 16 | low) since 6.5, a pair before. */

@@ -111,7 +111,7 @@ struct ephport_log_entry {
 };
 
 struct ephport_log {
-	spinlock_t lock;
+	spinlock_t lock;		/* protects seq and entries */
 	u64 seq;			/* entries written so far */
 	unsigned int size;
 	struct ephport_log_entry *entries;

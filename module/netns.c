@@ -36,11 +36,13 @@ struct ephport_net *ephport_net(const struct net *net)
 {
 	struct ephport_net *en;
 
+	/* Pairs with the release in ephport_netns_init(). */
 	if (!smp_load_acquire(&ephport_netns_up))
 		return NULL;
 	rcu_read_lock();
 	en = net_generic(net, ephport_net_id);
 	rcu_read_unlock();
+	/* Pairs with the release at the end of ephport_net_init(). */
 	return en && smp_load_acquire(&en->live) ? en : NULL;
 }
 
@@ -77,6 +79,7 @@ static int __net_init ephport_net_init(struct net *net)
 		goto err_log;
 	if (ephport_netns_loading)
 		ephport_index_fill(net, en);
+	/* Everything above is visible to whoever sees live set. */
 	smp_store_release(&en->live, true);
 	return 0;
 
@@ -132,9 +135,11 @@ int ephport_netns_init(void)
 	ephport_netns_loading = true;
 	err = register_pernet_subsys(&ephport_net_ops);
 	ephport_netns_loading = false;
-	if (!err)
-		smp_store_release(&ephport_netns_up, true);
-	return err;
+	if (err)
+		return err;
+	/* Every namespace's ephport_net is set up before this is seen. */
+	smp_store_release(&ephport_netns_up, true);
+	return 0;
 }
 
 void ephport_netns_uninit(void)

@@ -22,6 +22,7 @@ bool ephport_enabled = true;
 u32 ephport_range = EPHPORT_RANGE_AUTO;
 unsigned int ephport_random_inc_n = EPHPORT_RANDOM_INC_N;
 unsigned int ephport_log_size = 1024;
+/* Serialises changes of the active strategy. */
 DEFINE_MUTEX(ephport_config_lock);
 
 /* Set once everything the replacements use is in place. */
@@ -29,11 +30,13 @@ static bool ephport_ready;
 
 void ephport_set_ready(bool ready)
 {
+	/* Everything set up before is visible to whoever sees it ready. */
 	smp_store_release(&ephport_ready, ready);
 }
 
 bool ephport_active(void)
 {
+	/* Pairs with the release in ephport_set_ready(). */
 	return READ_ONCE(ephport_enabled) && smp_load_acquire(&ephport_ready);
 }
 
@@ -51,7 +54,7 @@ static int ephport_value_len(const char *buf, size_t len)
 	if (!len || len > 64)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
-		if (!isprint(buf[i]) || buf[i] == '\0')
+		if (!isprint(buf[i]) && buf[i] != '\t')
 			return -EINVAL;
 	return len;
 }

@@ -25,7 +25,6 @@
 
 static const int families[] = { AF_INET, AF_INET6 };
 
-
 static void close_all(int *fds, int n)
 {
 	while (n-- > 0)
@@ -86,7 +85,7 @@ TEST_F(alloc, in_range)
 			for (i = 0; i < 20; i++) {
 				fds[i] = ep_alloc(families[f], k, DPORT, &port);
 				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d: %s", ep_kind_names[k],
-							     families[f], strerror(-fds[i]));
+							    families[f], strerror(-fds[i]));
 				ASSERT_LE(LOW, port);
 				ASSERT_GE(LOW + 999, port);
 			}
@@ -110,7 +109,7 @@ TEST_F(alloc, exhaustion)
 			for (i = 0; i < 16; i++) {
 				fds[i] = ep_alloc(families[f], k, DPORT, &port);
 				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d: %s", ep_kind_names[k],
-							     families[f], i, strerror(-fds[i]));
+							    families[f], i, strerror(-fds[i]));
 				ASSERT_LE(LOW, port);
 				ASSERT_GE(LOW + 15, port);
 				ASSERT_EQ(0, seen[port - LOW]);
@@ -118,7 +117,7 @@ TEST_F(alloc, exhaustion)
 			}
 			fds[16] = ep_alloc(families[f], k, DPORT, &port);
 			EXPECT_EQ(-ep_kind_exhausted[k], fds[16]) TH_LOG("%s/%d", ep_kind_names[k],
-								      families[f]);
+									 families[f]);
 			if (fds[16] >= 0)
 				close(fds[16]);
 			close_all(fds, 16);
@@ -149,7 +148,7 @@ TEST_F(alloc, complete)
 				}
 				fd = ep_alloc(families[f], kinds[k], DPORT, &port);
 				ASSERT_LE(0, fd) TH_LOG("%s/%d: %s", ep_kind_names[kinds[k]],
-							 families[f], strerror(-fd));
+							families[f], strerror(-fd));
 				EXPECT_EQ(free_port, port);
 				ep_close_rst(fd);
 				for (i = 0; i < 64; i++)
@@ -226,7 +225,7 @@ TEST_F(alloc, reserved_ports)
 			for (i = 0; i < 16; i++) {
 				fds[i] = ep_alloc(families[f], k, DPORT, &port);
 				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", ep_kind_names[k],
-							     families[f], i);
+							    families[f], i);
 				ASSERT_LE(LOW + 16, port);
 			}
 			fds[16] = ep_alloc(families[f], k, DPORT, &port);
@@ -258,7 +257,7 @@ TEST_F(alloc, unprivileged_floor)
 			for (i = 0; i < 10; i++) {
 				fds[i] = ep_alloc(families[f], k, DPORT, &port);
 				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", ep_kind_names[k],
-							     families[f], i);
+							    families[f], i);
 				ASSERT_LE(2000, port);
 				ASSERT_GE(2009, port);
 			}

@@ -29,11 +29,11 @@ struct tally {
 	int last_error;
 };
 
-static volatile sig_atomic_t stop;
+static int stop;
 
 static void on_term(int sig)
 {
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 }
 
 /* Allocate on every path and family in turn until told to stop. */
@@ -42,7 +42,7 @@ static void churn(struct tally *t, int seed)
 	int k = seed, fd, port;
 
 	signal(SIGTERM, on_term);
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		int family = k & 1 ? AF_INET6 : AF_INET;
 		enum ep_kind kind = (k / 2) % EP_KINDS;
 
@@ -83,7 +83,7 @@ static double now(void)
 TEST_F_TIMEOUT(reload, under_churn, 300)
 {
 	double t0, t_load = 0, t_unload = 0;
-	const char *params[] = {
+	static const char * const params[] = {
 		"", "strategy=sequential range=40000-40099", "strategy=random-pick",
 		"strategy=double-hash range=50000-50999", "strategy=kernel range=40000-40999",
 		"strategy=random-inc enabled=0",
@@ -112,7 +112,7 @@ TEST_F_TIMEOUT(reload, under_churn, 300)
 		}
 	}
 	for (i = 0; i < CYCLES; i++) {
-		const char *p = params[i % (sizeof(params) / sizeof(params[0]))];
+		const char *p = params[i % ARRAY_SIZE(params)];
 
 		t0 = now();
 		ASSERT_EQ(0, ep_load(p)) TH_LOG("insmod %s", p);

@@ -239,7 +239,8 @@ int main(int argc, char **argv)
 			snprintf(strat_arg, sizeof(strat_arg), "%s", optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...]\n",
+			fprintf(stderr,
+				"usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...]\n",
 				argv[0]);
 			return 2;
 		}
@@ -274,9 +275,11 @@ int main(int argc, char **argv)
 				if (only >= 0 && w != only)
 					continue;
 				for (o = 0; o < nocc; o++) {
-					if (run_cell_isolated(w, occ[o], a > 0, &res[w][o][a][k]))
-						fprintf(stderr, "# round %d %s %s %d%%: failed\n", k,
-							strats[a], workload_names[w], occ[o]);
+					struct result *r = &res[w][o][a][k];
+
+					if (run_cell_isolated(w, occ[o], a > 0, r))
+						fprintf(stderr, "# round %d %s %s %d%%: failed\n",
+							k, strats[a], workload_names[w], occ[o]);
 				}
 			}
 			fprintf(stderr, "# round %d: %s done\n", k, strats[a]);
@@ -284,7 +287,8 @@ int main(int argc, char **argv)
 	}
 	ep_unload();
 
-	printf("bench-csv: workload,occupancy_pct,allocator,median_ns,ratio_to_stock,mean_probes,max_probes\n");
+	printf("bench-csv: %s\n",
+	       "workload,occupancy_pct,allocator,median_ns,ratio_to_stock,mean_probes,max_probes");
 	for (w = 0; w < WORKLOADS; w++) {
 		if (only >= 0 && w != only)
 			continue;
@@ -307,8 +311,8 @@ int main(int argc, char **argv)
 						maxp = r->max_probes;
 				}
 				if (!n) {
-					printf("bench-csv: %s,%d,%s,,,,\n", workload_names[w], occ[o],
-					       strats[a]);
+					printf("bench-csv: %s,%d,%s,,,,\n", workload_names[w],
+					       occ[o], strats[a]);
 					continue;
 				}
 				m = median(med, n);

@@ -17,12 +17,16 @@
 
 #include "ephport.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 const char *const ep_strategies[] = {
 	"kernel", "sequential", "random-start", "random-pick", "hash",
 	"double-hash", "random-inc",
 };
 
-const int ep_nr_strategies = sizeof(ep_strategies) / sizeof(ep_strategies[0]);
+const int ep_nr_strategies = ARRAY_SIZE(ep_strategies);
 
 static const char *ep_ko(void)
 {
@@ -245,16 +249,16 @@ long long ep_proc_stat(const char *path, const char *column)
 		return -errno;
 	if (!fgets(line, sizeof(line), f))
 		goto out;
-	for (i = 0, tok = strtok_r(line, " \n", &save); tok;
-	     i++, tok = strtok_r(NULL, " \n", &save))
+	for (i = 0, tok = strtok_r(line, "\n ", &save); tok;
+	     i++, tok = strtok_r(NULL, "\n ", &save))
 		if (!strcmp(tok, column))
 			col = i;
 	while (col >= 0 && fgets(line, sizeof(line), f)) {
-		tok = strtok_r(line, " \n", &save);
+		tok = strtok_r(line, "\n ", &save);
 		if (!tok || strcmp(tok, path))
 			continue;
 		for (i = 1; i <= col && tok; i++)
-			tok = strtok_r(NULL, " \n", &save);
+			tok = strtok_r(NULL, "\n ", &save);
 		fclose(f);
 		return tok ? strtoll(tok, NULL, 10) : -EINVAL;
 	}

@@ -25,9 +25,13 @@ typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;
 
+#include <sys/cdefs.h>
+
 #ifndef __aligned
-#define __aligned(x)		__attribute__((__aligned__(x)))
+#define __aligned(x)		__attribute__((aligned(x)))
 #endif
+
+#define BIT(n)			(1UL << (n))
 
 typedef struct { u64 key[2]; } siphash_key_t;
 

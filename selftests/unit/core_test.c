@@ -1131,7 +1131,8 @@ TEST_F(index, free_ports_first_then_everything)
 				struct ephport_walk w;
 
 				r->n = sizes[i];
-				r->low = r->n == COVERAGE_MAX_N ? 1024 : 1 + ephport_below(65536 - r->n);
+				r->low = r->n == COVERAGE_MAX_N ? 1024 :
+					 1 + ephport_below(65536 - r->n);
 				memset(self->busy, 0, INDEX_LONGS * sizeof(unsigned long));
 				for (p = r->low; p < r->low + r->n; p++) {
 					if (ephport_below(1000) < per_mille[j])
@@ -1159,18 +1160,21 @@ TEST_F(index, free_ports_first_then_everything)
 				if (variant->strat == STRAT_SEQUENTIAL && nfree) {
 					u32 c = self->h.state.seq_cursor - r->low, d;
 
-					for (d = 0; port_busy(self->busy, r->low + (c + d) % r->n); d++)
-						;
+					d = 0;
+					while (port_busy(self->busy, r->low + (c + d) % r->n))
+						d++;
 					EXPECT_EQ((c + d) % r->n, first);
 				}
 
 				memset(self->seen, 0, r->n);
-				for (count = 0; count <= r->n && ephport_walk_next(&w, &off); count++) {
+				count = 0;
+				while (count <= r->n && ephport_walk_next(&w, &off)) {
+					count++;
 					ASSERT_GT(r->n, off);
 					ASSERT_EQ(0, self->seen[off]++);
 				}
 				ASSERT_EQ(r->n, count) TH_LOG("n=%u, %u free: second pass", r->n,
-							       nfree);
+							      nfree);
 			}
 		}
 	}
