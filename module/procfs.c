@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -44,6 +45,37 @@ static int ephport_stats_show(struct seq_file *seq, void *v)
 		seq_putc(seq, '\n');
 	}
 	kfree(sum);
+	return 0;
+}
+
+/*
+ * The occupancy index, for debugging and tests: the ports believed held,
+ * as ranges, one protocol per line ("tcp 40000-40099 40200").
+ */
+static int ephport_index_show(struct seq_file *seq, void *v)
+{
+	static const char *const names[EPHPORT_PROTOS] = { "tcp", "udp" };
+	struct ephport_net *en = ephport_net(seq_file_single_net(seq));
+	unsigned long first, last;
+	int proto;
+
+	if (!en)
+		return 0;
+	for (proto = 0; proto < EPHPORT_PROTOS; proto++) {
+		const unsigned long *busy = en->busy[proto];
+
+		seq_puts(seq, names[proto]);
+		first = find_first_bit(busy, EPHPORT_PORTS);
+		while (first < EPHPORT_PORTS) {
+			last = find_next_zero_bit(busy, EPHPORT_PORTS, first) - 1;
+			if (first == last)
+				seq_printf(seq, " %lu", first);
+			else
+				seq_printf(seq, " %lu-%lu", first, last);
+			first = find_next_bit(busy, EPHPORT_PORTS, last + 1);
+		}
+		seq_putc(seq, '\n');
+	}
 	return 0;
 }
 
@@ -151,6 +183,7 @@ int ephport_procfs_net_init(struct net *net)
 	if (!dir)
 		return -ENOMEM;
 	if (!proc_create_net_single("stats", 0444, dir, ephport_stats_show, NULL) ||
+	    !proc_create_net_single("index", 0400, dir, ephport_index_show, NULL) ||
 	    !proc_create_net("allocations", 0444, dir, &ephport_log_seq_ops,
 			     sizeof(struct ephport_log_iter))) {
 		remove_proc_subtree("ephport", net->proc_net);

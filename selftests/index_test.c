@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The occupancy index (/proc/net/ephport/index) agrees with the kernel's
+ * tables after churn on every path, range changes, strategy switches and
+ * namespaces coming and going; it knows the ports held before the module
+ * was loaded; and allocation never fails while a port is free.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ephport.h"
+
+#define DPORT		5000
+#define PORTS		65536
+
+/* Ports in the index, from /proc/net/ephport/index, for "tcp" or "udp". */
+static int read_index(const char *proto, char *set)
+{
+	char line[1 << 16], *tok, *save;
+	FILE *f = fopen(EP_PROCFS "/index", "r");
+
+	if (!f)
+		return -errno;
+	memset(set, 0, PORTS);
+	while (fgets(line, sizeof(line), f)) {
+		tok = strtok_r(line, " \n", &save);
+		if (!tok || strcmp(tok, proto))
+			continue;
+		while ((tok = strtok_r(NULL, " \n", &save))) {
+			unsigned int lo, hi;
+
+			if (sscanf(tok, "%u-%u", &lo, &hi) != 2)
+				hi = lo = strtoul(tok, NULL, 10);
+			while (lo <= hi && lo < PORTS)
+				set[lo++] = 1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Local ports of every socket in /proc/net/{tcp,tcp6} or {udp,udp6}. */
+static int read_held(const char *proto, char *set)
+{
+	char path[64], line[512];
+	int v6;
+
+	memset(set, 0, PORTS);
+	for (v6 = 0; v6 < 2; v6++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/net/%s%s", proto, v6 ? "6" : "");
+		f = fopen(path, "r");
+		if (!f)
+			return -errno;
+		if (!fgets(line, sizeof(line), f)) {
+			fclose(f);
+			continue;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			char *colon = strchr(line, ':');
+
+			/* "  sl  local_address ..." -> "ADDR:PORT" */
+			colon = colon ? strchr(colon + 1, ':') : NULL;
+			if (colon)
+				set[strtoul(colon + 1, NULL, 16) & 0xffff] = 1;
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+/*
+ * /proc/net/tcp does not list TCP sockets that are bound but neither
+ * listening nor connected: the test tells which ports it holds that way.
+ */
+static void compare(struct __test_metadata *_metadata, const char *proto,
+		    int skip_port, const int *bound, int nbound)
+{
+	static char index[PORTS], held[PORTS];
+	int p, missing = 0, stale = 0;
+
+	ASSERT_EQ(0, read_index(proto, index));
+	ASSERT_EQ(0, read_held(proto, held));
+	for (p = 0; p < nbound && !strcmp(proto, "tcp"); p++)
+		held[bound[p]] = 1;
+	for (p = 1; p < PORTS; p++) {
+		if (p == skip_port)
+			continue;
+		if (held[p] && !index[p]) {
+			if (missing++ < 5)
+				TH_LOG("%s port %d held, index says free", proto, p);
+		} else if (!held[p] && index[p]) {
+			if (stale++ < 5)
+				TH_LOG("%s port %d free, index says held", proto, p);
+		}
+	}
+	EXPECT_EQ(0, missing);
+	EXPECT_EQ(0, stale);
+}
+
+/* Allocate and free on every path, from @seed on, until stopped. */
+static void churn(int seed, int *stop)
+{
+	int fds[64] = { 0 }, n = 0, k = seed, port, fd;
+
+	srand(seed);
+	while (!__atomic_load_n(stop, __ATOMIC_RELAXED)) {
+		int family = k & 1 ? AF_INET6 : AF_INET;
+		enum ep_kind kind = (k / 2) % EP_KINDS;
+
+		k++;
+		if (rand() % 4 == 0) {
+			/* An explicit bind on a random port of the range. */
+			fd = ep_socket(family, rand() % 2 ? SOCK_STREAM : SOCK_DGRAM);
+			if (fd >= 0 && ep_bind_port(fd, family, 40000 + rand() % 200)) {
+				close(fd);
+				fd = -1;
+			}
+		} else {
+			fd = ep_alloc(family, kind, DPORT, &port);
+		}
+		if (fd < 0)
+			continue;
+		if (n < 64) {
+			fds[n++] = fd;
+		} else {
+			int i = rand() % 64;
+
+			ep_close_rst(fds[i]);
+			fds[i] = fd;
+		}
+	}
+	while (n-- > 0)
+		ep_close_rst(fds[n]);
+}
+
+/* A short-lived namespace with traffic inside. */
+static void netns_churn(int *stop)
+{
+	while (!__atomic_load_n(stop, __ATOMIC_RELAXED)) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int fd, port, i, l;
+
+			if (ep_new_netns())
+				_exit(1);
+			l = ep_listener(AF_INET, DPORT);
+			for (i = 0; i < 20; i++) {
+				fd = ep_alloc(AF_INET, i % EP_KINDS, DPORT, &port);
+				if (fd >= 0)
+					close(fd);
+			}
+			close(l);
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+	}
+}
+
+FIXTURE(index) {
+	int listener[2];
+	pid_t acceptor[2];
+};
+
+FIXTURE_SETUP(index)
+{
+	int i;
+
+	ASSERT_EQ(0, ep_new_netns());
+	for (i = 0; i < 2; i++) {
+		self->listener[i] = ep_listener(i ? AF_INET6 : AF_INET, DPORT);
+		ASSERT_LE(0, self->listener[i]);
+		self->acceptor[i] = ep_acceptor(self->listener[i]);
+	}
+}
+
+FIXTURE_TEARDOWN(index)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		kill(self->acceptor[i], SIGKILL);
+		waitpid(self->acceptor[i], NULL, 0);
+		close(self->listener[i]);
+	}
+	ep_unload();
+}
+
+/*
+ * Ports held before the module loads are in its index; ports taken and
+ * let go afterwards leave it as they came.
+ */
+TEST_F(index, agrees_with_kernel_tables)
+{
+	static const char *const ranges[] = {
+		"40000 40199", "40000-40099", "auto", "40100 40199", "40000 40009",
+	};
+	int *stop, held[20], bound[10], nbound = 0, i;
+	pid_t pids[5];
+
+	/* Held before loading: found in the kernel's tables at load. */
+	for (i = 0; i < 20; i++) {
+		held[i] = ep_socket(i % 2 ? AF_INET6 : AF_INET,
+				    i % 4 < 2 ? SOCK_STREAM : SOCK_DGRAM);
+		ASSERT_EQ(0, ep_bind_port(held[i], i % 2 ? AF_INET6 : AF_INET, 41000 + i));
+		if (i % 4 < 2)
+			bound[nbound++] = 41000 + i;
+	}
+	ASSERT_EQ(0, ep_load("range=40000-40199 strategy=sequential"));
+	compare(_metadata, "tcp", DPORT, bound, nbound);
+	compare(_metadata, "udp", DPORT, bound, nbound);
+
+	stop = mmap(NULL, sizeof(*stop), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, stop);
+	*stop = 0;
+	for (i = 0; i < 4; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			churn(i + 1, stop);
+			_exit(0);
+		}
+	}
+	pids[4] = fork();
+	if (pids[4] == 0) {
+		netns_churn(stop);
+		_exit(0);
+	}
+	for (i = 0; i < 40; i++) {
+		ep_write(EP_SYSFS "/range", ranges[i % ARRAY_SIZE(ranges)]);
+		ep_write(EP_SYSFS "/strategy", ep_strategies[i % ep_nr_strategies]);
+		usleep(100000);
+	}
+	__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 5; i++)
+		waitpid(pids[i], NULL, 0);
+
+	/*
+	 * Accepted sockets share the listener's port and clear its bit when
+	 * they close: the listening port is left out.
+	 */
+	compare(_metadata, "tcp", DPORT, bound, nbound);
+	compare(_metadata, "udp", DPORT, bound, nbound);
+	for (i = 0; i < 20; i++)
+		close(held[i]);
+	compare(_metadata, "tcp", DPORT, NULL, 0);
+	compare(_metadata, "udp", DPORT, NULL, 0);
+}
+
+/* Whatever the index says, every free port of the range is found. */
+TEST_F(index, never_fails_while_a_port_is_free)
+{
+	int s, round, i, n, port, fds[65], held[64];
+
+	for (s = 0; s < ep_nr_strategies; s++) {
+		char params[64];
+
+		snprintf(params, sizeof(params), "range=40000-40063 strategy=%s",
+			 ep_strategies[s]);
+		ASSERT_EQ(0, ep_load(params));
+		for (round = 0; round < 3; round++) {
+			int nheld = 0, free_ports;
+
+			/* Hold a random half, release them, hold another half. */
+			for (i = 0; i < 64; i++) {
+				held[i] = -1;
+				if (rand() % 2)
+					continue;
+				held[i] = ep_socket(AF_INET, SOCK_STREAM);
+				ASSERT_EQ(0, ep_bind_port(held[i], AF_INET, 40000 + i));
+				nheld++;
+			}
+			free_ports = 64 - nheld;
+			for (n = 0; n < 64; n++) {
+				fds[n] = ep_alloc(AF_INET, EP_TCP_BIND, 0, &port);
+				if (fds[n] < 0)
+					break;
+			}
+			EXPECT_EQ(free_ports, n) TH_LOG("%s: %d of %d free ports found",
+							ep_strategies[s], n, free_ports);
+			EXPECT_EQ(-EADDRINUSE, fds[n]);
+			while (n-- > 0)
+				close(fds[n]);
+			for (i = 0; i < 64; i++)
+				if (held[i] >= 0)
+					close(held[i]);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	srand(getpid());
+	return test_harness_run(argc, argv);
+}
