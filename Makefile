@@ -22,13 +22,39 @@ module:
 tool:
 	$(MAKE) -C tools
 
+# Install into $(DESTDIR): the module under /lib/modules/<release>/updates
+# (for the kernel of $(KDIR)), the tool, its man page and completion, and a
+# commented /etc/modprobe.d/ephport.conf.
+PREFIX ?= /usr/local
+KRELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	     "$(KDIR)/include/generated/utsrelease.h" 2>/dev/null)
+INSTALLED = $(DESTDIR)$(PREFIX)/sbin/ephportctl \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/ephportctl.8 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ephportctl \
+	    $(DESTDIR)/etc/modprobe.d/ephport.conf
+
+install: module tool
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" KERNELRELEASE="$(KRELEASE)" \
+		INSTALL_MOD_PATH="$(DESTDIR)" INSTALL_MOD_DIR=updates modules_install
+	depmod $(if $(DESTDIR),-b "$(DESTDIR)") "$(KRELEASE)"
+	install -D -m 0755 tools/ephportctl $(DESTDIR)$(PREFIX)/sbin/ephportctl
+	install -D -m 0644 tools/ephportctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/ephportctl.8
+	install -D -m 0644 tools/ephportctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ephportctl
+	install -D -m 0644 etc/ephport.conf $(DESTDIR)/etc/modprobe.d/ephport.conf
+
+uninstall:
+	rm -f "$(DESTDIR)/lib/modules/$(KRELEASE)/updates/module/"ephport.ko* $(INSTALLED)
+	-rmdir "$(DESTDIR)/lib/modules/$(KRELEASE)/updates/module" 2>/dev/null
+	depmod $(if $(DESTDIR),-b "$(DESTDIR)") "$(KRELEASE)"
+
 deps:
 	@$(Q)/deps.sh
 
 payload: deps
 	$(MAKE) -C selftests payload
 
-# Host unit tests and the style gate, then the kselftests in a VM of each
+# Host unit tests, the style gate and the install test, then the kselftests in a VM of each
 # kernel series.
 check: deps
 	@rm -rf "$(EPHPORT_BUILD)/logs"; mkdir -p "$(EPHPORT_BUILD)/logs"
@@ -36,7 +62,7 @@ check: deps
 	@$(MAKE) -s -C tools OUT="$(EPHPORT_BUILD)/unit"
 	@cd "$(EPHPORT_BUILD)/unit" && $(CURDIR)/selftests/run-tests.sh . $$(ls | grep '_test\(\.sh\)\{0,1\}$$') \
 		| tee "$(EPHPORT_BUILD)/logs/host-unit.log"; true
-	@SERIES="$(SERIES)" selftests/run-tests.sh selftests lint.sh \
+	@SERIES="$(SERIES)" selftests/run-tests.sh selftests lint.sh install.sh \
 		| tee "$(EPHPORT_BUILD)/logs/host-lint.log"; true
 	@selftests/vm.sh check $(SERIES)
 	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log
@@ -70,4 +96,4 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf "$(EPHPORT_BUILD)"
 
-.PHONY: all module tool deps payload check quick bench lint demo clean
+.PHONY: all module tool install uninstall deps payload check quick bench lint demo clean

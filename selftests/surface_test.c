@@ -6,16 +6,17 @@
  * isolation, strict parsing of every writable file, module parameters,
  * permissions, the ephport_alloc tracepoint and stats/reset.
  *
- * Each test loads the module itself (most with no parameters) and makes its
- * allocations in a network namespace of its own, unless it is about the
- * initial one.  Nothing else allocates ports while a test runs, so the
+ * The tests of module parameters load the module themselves; the others
+ * share one load with the default parameters, their settings and counters
+ * reset before each (unloading takes over a second), and make their
+ * allocations in a network namespace of their own unless they are about
+ * the initial one.  Nothing else allocates ports while a test runs, so the
  * global counters move by exactly what the test does.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,12 @@ struct pstats {
 	struct pstat p[PATHS];
 };
 
+static void add_hist_col(struct pstats *s, int *hist_col, const char *label, int col)
+{
+	snprintf(s->hist_label[s->nhist], sizeof(s->hist_label[0]), "%s", label);
+	hist_col[s->nhist++] = col;
+}
+
 /*
  * Parse the table by its header: path, allocations, failures, probes,
  * max_probes, and the histogram columns (labels "1", "2-3", ..., ">=1024").
@@ -218,12 +225,9 @@ static int read_pstats(struct pstats *s)
 			col_probes = ncols;
 		else if (!strcmp(tok, "max_probes"))
 			col_max = ncols;
-		else if ((tok[0] >= '0' && tok[0] <= '9') || tok[0] == '>') {
-			if (s->nhist < MAX_HIST) {
-				snprintf(s->hist_label[s->nhist], 16, "%s", tok);
-				hist_col[s->nhist++] = ncols;
-			}
-		}
+		else if (((tok[0] >= '0' && tok[0] <= '9') || tok[0] == '>') &&
+			 s->nhist < MAX_HIST)
+			add_hist_col(s, hist_col, tok, ncols);
 	}
 	if (col_alloc < 0 || col_fail < 0 || col_probes < 0 || col_max < 0) {
 		fclose(f);
@@ -383,7 +387,7 @@ static const char *const state_files[] = {
 	EP_PROCFS "/allocations",
 };
 
-#define NR_STATE	(sizeof(state_files) / sizeof(state_files[0]))
+#define NR_STATE	(ARRAY_SIZE(state_files))
 
 struct state {
 	char *v[NR_STATE];
@@ -577,7 +581,7 @@ TEST_F(surface, files_and_modes)
 	struct stat st;
 	ssize_t n;
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		if (stat(files[i].path, &st)) {
 			EXPECT_EQ(0, -errno) TH_LOG("%s", files[i].path);
 			continue;
@@ -594,7 +598,7 @@ TEST_F(surface, files_and_modes)
 	ASSERT_NE(NULL, modinfo);
 	n = read_all(ko, modinfo, 16 << 20);
 	ASSERT_LT(0, n) TH_LOG("cannot read %s", ko);
-	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(params); i++) {
 		const char *p;
 		size_t len;
 
@@ -709,12 +713,12 @@ TEST_F(counters, exact_deltas)
 		ASSERT_LE(0, last);
 		for (b = 0, i = 1; b < last && i < (1 << 30); b++)
 			i <<= 1;
-		EXPECT_LE(i, r->max_probes) TH_LOG("max_probes %lld, bucket %s",
-						    r->max_probes, s1.hist_label[last]);
+		EXPECT_LE(i, r->max_probes)
+			TH_LOG("max_probes %lld, bucket %s", r->max_probes, s1.hist_label[last]);
 		if (last < s1.nhist - 1) {
-			EXPECT_GT(2 * i, r->max_probes) TH_LOG("max_probes %lld, bucket %s",
-								r->max_probes,
-								s1.hist_label[last]);
+			EXPECT_GT(2 * i, r->max_probes)
+				TH_LOG("max_probes %lld, bucket %s", r->max_probes,
+				       s1.hist_label[last]);
 		}
 		hsum = r->hist_sum;
 
@@ -742,11 +746,11 @@ TEST_F(surface, log_entries)
 		{ TCP_BIND, AF_INET }, { TCP_BIND, AF_INET6 },
 		{ UDP4, AF_INET }, { UDP6, AF_INET6 },
 	};
-	const int n = sizeof(seq) / sizeof(seq[0]);
+	const int n = ARRAY_SIZE(seq);
 	char want[64], hdr[1024], *tok, *save;
 	int fds[6], ports[6], i, j, fd, err;
 	static struct log l;
-	const char *cols[] = {
+	static const char *const cols[] = {
 		"time", "path", "local", "remote", "probes", "strategy", "rule",
 		"pid", "comm",
 	};
@@ -848,6 +852,59 @@ static void log_size_check(struct __test_metadata *_metadata, int size,
 	/* Counting does not depend on the log. */
 	EXPECT_EQ(20, ep_proc_stat("udp4", "allocations"));
 	close_fds(fds, 20);
+}
+
+/*
+ * A full log (the default log_size, 1024) read a few bytes at a time, as
+ * a slow reader would: exactly the last 1024 allocations, in order, each
+ * line whole.
+ */
+TEST_F(surface, log_full_small_reads)
+{
+	const int total = 1100, size = 1024;
+	int i, fd, *ports, n = 0, nl = 0;
+	char *buf, *line, *save, want[64];
+	size_t len = 0, cap = 1 << 20;
+	ssize_t r;
+
+	ports = calloc(total, sizeof(*ports));
+	buf = malloc(cap);
+	ASSERT_NE(NULL, ports);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ep_new_netns());
+	ASSERT_EQ(0, set_range("40000 40999"));
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/strategy", "sequential"));
+	for (i = 0; i < total; i++) {
+		fd = alloc_on(UDP4, AF_INET, &ports[i]);
+		ASSERT_LE(0, fd);
+		close(fd);
+	}
+	fd = open(EP_PROCFS "/allocations", O_RDONLY);
+	ASSERT_LE(0, fd);
+	while (len < cap - 1 && (r = read(fd, buf + len, 97)) > 0)
+		len += r;
+	close(fd);
+	buf[len] = '\0';
+	for (i = 0; i < (int)len; i++)
+		nl += buf[i] == '\n';
+	EXPECT_EQ(size + 1, nl);
+	line = strtok_r(buf, "\n", &save);	/* the header */
+	ASSERT_NE(NULL, line);
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		char local[64] = "";
+
+		if (n >= size)
+			break;
+		EXPECT_EQ(1, sscanf(line, "%*s %*s %63s", local)) TH_LOG("%s", line);
+		loopback_str(AF_INET, ports[total - size + n], want, sizeof(want));
+		EXPECT_STREQ(want, local) TH_LOG("entry %d", n);
+		if (strcmp(want, local))
+			break;
+		n++;
+	}
+	EXPECT_EQ(size, n);
+	free(buf);
+	free(ports);
 }
 
 /*
@@ -1009,6 +1066,11 @@ static const struct {
 	{ "stats/reset", V("0") }, { "stats/reset", V("0\n") },
 };
 
+static const struct value bad_inc_n[] = {
+	V("0"), V("0\n"), V("-1"), V("garbage"), V("\n"), V("1 2"), V("7x"),
+	V("99999999999"),
+};
+
 static const char *const writable[] = {
 	"enabled", "range", "strategy", "stats/reset",
 };
@@ -1019,7 +1081,10 @@ static void write_refused(struct __test_metadata *_metadata, const char *file,
 	char path[256];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), EP_SYSFS "/%s", file);
+	if (file[0] == '/')
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), EP_SYSFS "/%s", file);
 	n = write_buf(path, s, len);
 	EXPECT_EQ(-EINVAL, n) TH_LOG("%s <- \"%s\": %s", file, show(s, len),
 				     n < 0 ? strerror(-n) : "accepted");
@@ -1057,10 +1122,10 @@ TEST_F(surface, bad_writes)
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, ep_write(EP_SYSFS "/enabled", i ? "1" : "0"));
 		state_read(&st);
-		for (f = 0; f < sizeof(writable) / sizeof(writable[0]); f++) {
+		for (f = 0; f < ARRAY_SIZE(writable); f++) {
 			unsigned int v;
 
-			for (v = 0; v < sizeof(bad_values) / sizeof(bad_values[0]); v++)
+			for (v = 0; v < ARRAY_SIZE(bad_values); v++)
 				write_refused(_metadata, writable[f], bad_values[v].s,
 					      bad_values[v].len, &st);
 			/* 8 KiB: sysfs passes on the first page; still refused. */
@@ -1082,9 +1147,13 @@ TEST_F(surface, bad_writes)
 			EXPECT_LE(0, write_buf(path, "", 0));
 			EXPECT_EQ(0, state_diff(_metadata, &st, "empty write"));
 		}
-		for (f = 0; f < sizeof(bad_for) / sizeof(bad_for[0]); f++)
+		for (f = 0; f < ARRAY_SIZE(bad_for); f++)
 			write_refused(_metadata, bad_for[f].file, bad_for[f].v.s,
 				      bad_for[f].v.len, &st);
+		/* The one writable parameter: increments are 1..N. */
+		for (f = 0; f < ARRAY_SIZE(bad_inc_n); f++)
+			write_refused(_metadata, PARAMS "/random_inc_n",
+				      bad_inc_n[f].s, bad_inc_n[f].len, &st);
 		state_free(&st);
 	}
 	free(buf);
@@ -1105,7 +1174,7 @@ TEST_F(surface, range_below_unprivileged_floor)
 	ASSERT_EQ(0, ep_sysctl("ip_local_port_range", "2000 60999"));
 	ASSERT_EQ(0, ep_sysctl("ip_unprivileged_port_start", "2000"));
 	state_read(&st);
-	for (i = 0; i < sizeof(below) / sizeof(below[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(below); i++)
 		write_refused(_metadata, "range", below[i], strlen(below[i]), &st);
 	state_free(&st);
 	/* At the floor is fine. */
@@ -1139,21 +1208,26 @@ TEST_F(surface, good_writes)
 		{ "enabled", V("1\n"), "1" },
 		{ "strategy", V("sequential"), "sequential" },
 		{ "strategy", V("hash\n"), "hash" },
+		{ PARAMS "/random_inc_n", V("7"), "7" },
+		{ PARAMS "/random_inc_n", V("9\n"), "9" },
 	};
 	char path[256], buf[256];
 	unsigned int i;
 	ssize_t n;
 
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		snprintf(path, sizeof(path), EP_SYSFS "/%s", good[i].file);
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		if (good[i].file[0] == '/')
+			snprintf(path, sizeof(path), "%s", good[i].file);
+		else
+			snprintf(path, sizeof(path), EP_SYSFS "/%s", good[i].file);
 		n = write_buf(path, good[i].v.s, good[i].v.len);
 		EXPECT_EQ((ssize_t)good[i].v.len, n)
 			TH_LOG("%s <- \"%s\": %s", good[i].file,
 			       show(good[i].v.s, good[i].v.len),
 			       n < 0 ? strerror(-n) : "short write");
 		EXPECT_EQ(0, read_str(path, buf, sizeof(buf)));
-		EXPECT_STREQ(good[i].reads, buf) TH_LOG("after \"%s\"",
-							 show(good[i].v.s, good[i].v.len));
+		EXPECT_STREQ(good[i].reads, buf)
+			TH_LOG("after \"%s\"", show(good[i].v.s, good[i].v.len));
 	}
 	EXPECT_EQ(1, write_buf(EP_SYSFS "/stats/reset", "1", 1));
 	EXPECT_EQ(2, write_buf(EP_SYSFS "/stats/reset", "1\n", 2));
@@ -1179,7 +1253,7 @@ TEST_F(surface, range_change_takes_effect)
 		{ TCP_BIND, AF_INET }, { TCP_BIND, AF_INET6 },
 		{ UDP4, AF_INET }, { UDP6, AF_INET6 },
 	};
-	const char *strategy[] = { "kernel", "random-pick" };
+	static const char *const strategy[] = { "kernel", "random-pick" };
 	int r, i, k, fd, port;
 
 	ASSERT_EQ(0, ep_new_netns());
@@ -1269,12 +1343,12 @@ static int nobody_child(void *arg)
 
 	if (!buf || become_nobody())
 		return 1;
-	for (i = 0; i < sizeof(readable) / sizeof(readable[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(readable); i++) {
 		n = read_all(readable[i], buf, BIG);
 		CHILD_CHECK(failed, n > 0, "read %s: %s", readable[i],
 			    n < 0 ? strerror(-n) : "empty");
 	}
-	for (i = 0; i < sizeof(all_writes) / sizeof(all_writes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(all_writes); i++) {
 		n = write_buf(all_writes[i][0], all_writes[i][1], strlen(all_writes[i][1]));
 		CHILD_CHECK(failed, n == -EACCES, "write %s: %s", all_writes[i][0],
 			    n < 0 ? strerror(-n) : "accepted");
@@ -1296,7 +1370,7 @@ static void searchable_root(struct __test_metadata *_metadata)
 	struct stat st;
 
 	ASSERT_EQ(0, stat("/", &st));
-	if (!(st.st_mode & S_IXOTH)) {
+	if (!(st.st_mode & 0001)) {
 		TH_LOG("/ has mode %04o, not searchable by others: chmod 0755",
 		       st.st_mode & 07777);
 		ASSERT_EQ(0, chmod("/", st.st_mode | 0555));
@@ -1565,7 +1639,7 @@ TEST(params_refused)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_NE(0, ep_load(bad[i])) TH_LOG("insmod ephport.ko %s succeeded", bad[i]);
 		EXPECT_FALSE(ep_loaded()) TH_LOG("%s left %s", bad[i], EP_SYSFS);
 		EXPECT_NE(0, access("/sys/module/ephport", F_OK)) TH_LOG("%s", bad[i]);
@@ -1597,7 +1671,7 @@ TEST(params_accepted)
 	char buf[256];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
 		const char *p = good[i].params;
 
 		ASSERT_EQ(0, ep_load(p)) TH_LOG("insmod ephport.ko %s", p);

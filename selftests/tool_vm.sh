@@ -7,6 +7,9 @@
 # exit status (1: runtime error, 2: usage error), and so does a missing
 # module.
 
+# "run enable" runs the tool, not the shell builtin:
+# shellcheck disable=SC3044
+# shellcheck source=lib/lib.sh
 . "$(dirname "$0")/lib/lib.sh"
 
 TOOL=$(command -v ephportctl || echo /ephport/bin/ephportctl)
@@ -136,6 +139,7 @@ expect "connect() is counted" [ "$(cat "$SYSFS/stats/tcp4_connect")" -ge 2 ]
 run reset
 expect "reset zeroes the global counters" \
 	sh -c "[ \$(cat $SYSFS/stats/allocations) = 0 ] && [ \$(cat $SYSFS/stats/tcp4_connect) = 0 ]"
+# shellcheck disable=SC2016
 expect "reset zeroes this namespace's counters" \
 	awk 'NR > 1 { for (i = 2; i <= NF; i++) if ($i != 0) bad = 1 } END { exit bad }' \
 	/proc/net/ephport/stats
@@ -185,6 +189,7 @@ expect "unknown command: status 2, one line" failed 2 "is unknown"
 
 # The kernel's refusal: a range below the namespace's unprivileged floor.
 rc=0
+# shellcheck disable=SC2016
 unshare -n sh -c '
 	echo "2000 60999" >/proc/sys/net/ipv4/ip_local_port_range &&
 	echo 2000 >/proc/sys/net/ipv4/ip_unprivileged_port_start || exit 99

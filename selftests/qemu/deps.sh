@@ -25,6 +25,7 @@ need 'command -v apt-get' apt
 need 'command -v perl' perl
 need 'command -v gnuplot' gnuplot-nox
 need 'command -v sparse' sparse
+need 'command -v dkms' dkms
 need 'command -v timeout' coreutils
 
 [ -z "$missing" ] && exit 0

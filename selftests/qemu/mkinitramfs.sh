@@ -29,6 +29,7 @@ moddir=$kernel/root/lib/modules/$release
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
+chmod 755 "$stage"	# the VM's /, which unprivileged tests must read
 mkdir -p "$stage/bin" "$stage/dev" "$stage/proc" "$stage/sys" "$stage/tmp" \
 	"$stage/run" "$stage/etc" "$stage/lib/modules/$release" "$stage/ephport"
 cp /bin/busybox "$stage/bin/busybox"
