@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
@@ -261,6 +262,8 @@ static int ephport_param_set_random_inc_n(const char *val, const struct kernel_p
 {
 	unsigned int n;
 
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
 	if (kstrtouint(val, 10, &n) || n < 1 || n > EPHPORT_RANGE_MAX)
 		return -EINVAL;
 	WRITE_ONCE(ephport_random_inc_n, n);

@@ -6,6 +6,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/capability.h>
+#include <linux/nsproxy.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -119,8 +121,17 @@ static void *ephport_log_fetch(struct seq_file *seq, loff_t pos)
 	return ret;
 }
 
+/*
+ * The log names processes: a reader in another namespace (through
+ * /proc/PID/net) needs CAP_NET_ADMIN over the namespace it reads.
+ */
 static void *ephport_log_start(struct seq_file *seq, loff_t *pos)
 {
+	struct net *net = seq_file_net(seq);
+
+	if (net != current->nsproxy->net_ns &&
+	    !file_ns_capable(seq->file, net->user_ns, CAP_NET_ADMIN))
+		return ERR_PTR(-EACCES);
 	if (!*pos)
 		return SEQ_START_TOKEN;
 	return ephport_log_fetch(seq, *pos);

@@ -30,14 +30,16 @@ static int read_index(const char *proto, char *set)
 		return -errno;
 	memset(set, 0, PORTS);
 	while (fgets(line, sizeof(line), f)) {
-		tok = strtok_r(line, " \n", &save);
+		tok = strtok_r(line, "\n ", &save);
 		if (!tok || strcmp(tok, proto))
 			continue;
-		while ((tok = strtok_r(NULL, " \n", &save))) {
+		while ((tok = strtok_r(NULL, "\n ", &save))) {
 			unsigned int lo, hi;
 
-			if (sscanf(tok, "%u-%u", &lo, &hi) != 2)
-				hi = lo = strtoul(tok, NULL, 10);
+			if (sscanf(tok, "%u-%u", &lo, &hi) != 2) {
+				lo = strtoul(tok, NULL, 10);
+				hi = lo;
+			}
 			while (lo <= hi && lo < PORTS)
 				set[lo++] = 1;
 		}

@@ -1407,6 +1407,65 @@ static int userns_child(void *arg)
 	return failed;
 }
 
+/*
+ * /proc/PID/net/ephport/allocations of a process in another network
+ * namespace: its stats are readable like any /proc/PID/net file, but its
+ * log, which names processes, needs CAP_NET_ADMIN over that namespace.
+ */
+static int other_log_child(void *arg)
+{
+	const char *pid = arg;
+	char path[128], *buf = malloc(BIG);
+	int failed = 0;
+	ssize_t n;
+
+	if (!buf || become_nobody())
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%s/net/ephport/stats", pid);
+	n = read_all(path, buf, BIG);
+	CHILD_CHECK(failed, n > 0, "read %s: %s", path, n < 0 ? strerror(-n) : "empty");
+	snprintf(path, sizeof(path), "/proc/%s/net/ephport/allocations", pid);
+	n = read_all(path, buf, BIG);
+	CHILD_CHECK(failed, n == -EACCES, "read %s: %s", path,
+		    n < 0 ? strerror(-n) : "allowed");
+	n = read_all(EP_PROCFS "/allocations", buf, BIG);
+	CHILD_CHECK(failed, n > 0, "own log: %s", n < 0 ? strerror(-n) : "empty");
+	free(buf);
+	return failed;
+}
+
+TEST_F(surface, other_namespace_log)
+{
+	char pid[16], path[128], *buf = malloc(BIG);
+	int go[2], done[2], port, fd;
+	pid_t owner;
+
+	ASSERT_NE(NULL, buf);
+	searchable_root(_metadata);
+	fresh_module(_metadata);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (!owner) {
+		if (ep_new_netns())
+			_exit(1);
+		fd = ep_alloc(AF_INET, EP_TCP_BIND, 0, &port);
+		send_go(go[1]);
+		wait_go(done[0]);
+		_exit(fd < 0);
+	}
+	ASSERT_EQ(0, wait_go(go[0]));
+	snprintf(pid, sizeof(pid), "%d", owner);
+	snprintf(path, sizeof(path), "/proc/%d/net/ephport/allocations", owner);
+	/* Root holds CAP_NET_ADMIN over every namespace. */
+	EXPECT_LT(0, read_all(path, buf, BIG));
+	EXPECT_EQ(0, in_child(other_log_child, pid));
+	send_go(done[1]);
+	waitpid(owner, NULL, 0);
+	free(buf);
+}
+
 /* Root of a user namespace is not root: writes need CAP_NET_ADMIN. */
 TEST_F(surface, user_namespace_root)
 {

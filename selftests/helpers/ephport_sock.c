@@ -17,9 +17,10 @@
 
 #include "ephport.h"
 
-static int usage(void)
+static int print_usage(void)
 {
-	fprintf(stderr, "usage: ephport_sock [-6] [-w SECONDS] listen PORT | connect PORT N | bind N | udp PORT N\n");
+	fputs("usage: ephport_sock [-6] [-w SECONDS] listen PORT | connect PORT N | bind N\n"
+	      "       ephport_sock [-6] [-w SECONDS] udp PORT N\n", stderr);
 	return 2;
 }
 
@@ -34,12 +35,12 @@ int main(int argc, char **argv)
 		else if (opt == 'w')
 			wait = atoi(optarg);
 		else
-			return usage();
+			return print_usage();
 	}
 	argv += optind;
 	argc -= optind;
 	if (argc < 2)
-		return usage();
+		return print_usage();
 
 	if (!strcmp(argv[0], "listen")) {
 		fd = ep_listener(family, atoi(argv[1]));
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 		kind = EP_TCP_BIND;
 		n = atoi(argv[1]);
 	} else {
-		return usage();
+		return print_usage();
 	}
 
 	for (i = 0; i < n; i++) {

@@ -13,9 +13,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 mkdir -p "$out/module"
 cp -p "$top/Kbuild" "$out/"
-# Copy only sources: stale objects from an in-place build must not leak in.
+# Copy only sources: what an in-place build generated (objects, *.mod.c
+# made by another kernel's modpost) must not leak in.
 for f in "$top"/module/*.[ch] "$top"/module/Kbuild; do
+	case $f in *.mod.c) continue ;; esac
 	cmp -s "$f" "$out/module/${f##*/}" || cp -p "$f" "$out/module/"
 done
+rm -f "$out/module/ephport.mod.c"
 make -s -C "$kdir" M="$out" modules >&2
 echo "$out/module/ephport.ko"
