@@ -39,6 +39,8 @@ static ephport_hash_connect_t orig_inet6_hash_connect;
 static ephport_get_port_t orig_inet_csk_get_port;
 static ephport_udp_get_port_t orig_udp_lib_get_port;
 static ephport_range_ret (*orig_get_range)(const struct sock *sk, int *low, int *high);
+static void (*orig_inet_put_port)(struct sock *sk);
+static void (*orig_udp_lib_unhash)(struct sock *sk);
 
 /*
  * Sockets whose connect() is being driven: the range hook answers
@@ -198,11 +200,13 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 	ephport_walk_set_index(&w, low, en->busy[EPHPORT_PROTO_TCP]);
 	ephport_force_insert(&force);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.port)) {
+		int released = atomic_read(&en->released);
+
 		a.probes++;
 		a.result = orig(dr, sk);
 		if (a.result != -EADDRNOTAVAIL)
 			break;
-		ephport_index_set(en, EPHPORT_PROTO_TCP, force.port);
+		ephport_index_learn(en, EPHPORT_PROTO_TCP, force.port, released);
 		cond_resched();
 	}
 	ephport_force_remove(&force);
@@ -248,10 +252,12 @@ static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
 	begin(&w, req);
 	ephport_walk_set_index(&w, req->low, en->busy[EPHPORT_PROTO_TCP]);
 	while (ephport_next_port(&w, req, sock_net(sk), off, &port)) {
+		int released = atomic_read(&en->released);
+
 		(*probes)++;
 		if (!orig_inet_csk_get_port(sk, port))
 			return 0;
-		ephport_index_set(en, EPHPORT_PROTO_TCP, port);
+		ephport_index_learn(en, EPHPORT_PROTO_TCP, port, released);
 		cond_resched();
 	}
 	return -EADDRINUSE;
@@ -386,12 +392,14 @@ static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
 	a.strategy->begin(&w, &req);
 	ephport_walk_set_index(&w, low, en->busy[EPHPORT_PROTO_UDP]);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &port)) {
+		int released = atomic_read(&en->released);
+
 		a.probes++;
 		if (!orig_udp_lib_get_port(sk, port, hash2_nulladdr ^ port)) {
 			a.result = 0;
 			break;
 		}
-		ephport_index_set(en, EPHPORT_PROTO_UDP, port);
+		ephport_index_learn(en, EPHPORT_PROTO_UDP, port, released);
 		cond_resched();
 	}
 	if (!a.result && a.strategy->commit)
@@ -418,6 +426,31 @@ static int ephport_udp_lib_get_port(struct sock *sk, unsigned short snum,
 	}
 	srcu_read_unlock(&ephport_srcu, idx);
 	return ret;
+}
+
+/*
+ * Sockets letting their ports go, for the occupancy index: the port is
+ * read before the original clears it, and the index told once the port
+ * is out of the kernel's tables.  These run in any context, softirq too.
+ */
+static void ephport_inet_put_port(struct sock *sk)
+{
+	int idx = srcu_read_lock(&ephport_srcu);
+	u16 port = READ_ONCE(inet_sk(sk)->inet_num);
+
+	orig_inet_put_port(sk);
+	ephport_index_release(sk, EPHPORT_PROTO_TCP, port);
+	srcu_read_unlock(&ephport_srcu, idx);
+}
+
+static void ephport_udp_lib_unhash(struct sock *sk)
+{
+	int idx = srcu_read_lock(&ephport_srcu);
+	u16 port = READ_ONCE(inet_sk(sk)->inet_num);
+
+	orig_udp_lib_unhash(sk);
+	ephport_index_release(sk, EPHPORT_PROTO_UDP, port);
+	srcu_read_unlock(&ephport_srcu, idx);
 }
 
 static bool ephport_orig_range(const struct sock *sk, int *low, int *high)
@@ -503,11 +536,13 @@ static struct ephport_hook ephport_path_hooks[] = {
 	/* Where sockets let their ports go, for the occupancy index. */
 	{
 		.name = "inet_put_port",
-		.observe = ephport_index_release_tcp,
+		.replacement = ephport_inet_put_port,
+		.orig = (void **)&orig_inet_put_port,
 	},
 	{
 		.name = "udp_lib_unhash",
-		.observe = ephport_index_release_udp,
+		.replacement = ephport_udp_lib_unhash,
+		.orig = (void **)&orig_udp_lib_unhash,
 	},
 };
 

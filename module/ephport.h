@@ -131,6 +131,7 @@ struct ephport_net {
 	struct ephport_state state;
 	u32 salt;
 	unsigned long *busy[EPHPORT_PROTOS];	/* EPHPORT_PORTS bits each */
+	atomic_t released;			/* ports let go, ever */
 	struct ephport_pcpu_stats __percpu *stats;
 	struct ephport_log log;
 };
@@ -142,8 +143,9 @@ void ephport_netns_uninit(void);
 /* index.c */
 void ephport_index_set(struct ephport_net *en, enum ephport_proto proto, u16 port);
 void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 port);
-void ephport_index_release_tcp(struct sock *sk);
-void ephport_index_release_udp(struct sock *sk);
+void ephport_index_learn(struct ephport_net *en, enum ephport_proto proto,
+			 u16 port, int released);
+void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port);
 void ephport_index_fill(struct net *net, struct ephport_net *en);
 
 /* stats.c */

@@ -76,18 +76,6 @@ static void notrace ephport_ftrace_handler(unsigned long ip, unsigned long paren
 		ephport_ftrace_set_ip(fregs, (unsigned long)hook->replacement);
 }
 
-/* Observers run with preemption disabled, before the function's body. */
-static void notrace ephport_ftrace_observer(unsigned long ip, unsigned long parent_ip,
-					    struct ftrace_ops *ops,
-					    struct ftrace_regs *fregs)
-{
-	struct ephport_hook *hook = container_of(ops, struct ephport_hook, ops);
-	struct pt_regs *regs = ftrace_get_regs(fregs);
-
-	if (regs)
-		hook->observe((struct sock *)regs_get_kernel_argument(regs, 0));
-}
-
 static const char *ephport_hook_error(int err)
 {
 	switch (err) {
@@ -121,19 +109,13 @@ int ephport_hooks_install(struct ephport_hook *hooks, unsigned int n)
 			err = -ENOENT;
 			goto err_remove;
 		}
-		if (h->orig)
-			*h->orig = (void *)addr;
+		*h->orig = (void *)addr;
 
-		if (h->observe) {
-			h->ops.func = ephport_ftrace_observer;
-			h->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION;
-		} else {
-			h->ops.func = ephport_ftrace_handler;
-			h->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION |
-				       FTRACE_OPS_FL_PERMANENT;
-			if (!IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS))
-				h->ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
-		}
+		h->ops.func = ephport_ftrace_handler;
+		h->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION |
+			       FTRACE_OPS_FL_PERMANENT;
+		if (!IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS))
+			h->ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
 
 		err = ftrace_set_filter_ip(&h->ops, addr, 0, 0);
 		if (!err)

@@ -8,16 +8,10 @@
 
 #include <linux/ftrace.h>
 
-struct sock;
-
-/*
- * A hook either redirects every call to @name (from outside this module)
- * to @replacement, or lets @observe see the socket each call starts with.
- */
+/* Every call to @name, from outside this module, goes to @replacement. */
 struct ephport_hook {
 	const char *name;
 	void *replacement;
-	void (*observe)(struct sock *sk);
 	void **orig;			/* receives the function's address */
 	struct ftrace_ops ops;
 	bool registered;

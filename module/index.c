@@ -11,6 +11,10 @@
  * bit costs a probe, never a wrong answer: the walk ends with every port
  * of the range (core.h).  The index of a namespace that exists when the
  * module loads is filled from the kernel's tables.
+ *
+ * A port several sockets share (different local addresses, SO_REUSEADDR,
+ * connections to different destinations) is cleared when any of them lets
+ * it go: the next probe of it learns it back.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -34,27 +38,38 @@ void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 p
 		clear_bit(port, en->busy[proto]);
 }
 
-/* A socket lets its port go (inet_put_port(), udp_lib_unhash()). */
-static void ephport_index_release(struct sock *sk, enum ephport_proto proto)
+/*
+ * A probe found @port busy: remember it, unless a socket of the namespace
+ * let a port go since @released was read (before the probe), which may
+ * have been this one: then the kernel's answer may be stale already.
+ */
+void ephport_index_learn(struct ephport_net *en, enum ephport_proto proto,
+			 u16 port, int released)
 {
-	u16 port = READ_ONCE(inet_sk(sk)->inet_num);
+	ephport_index_set(en, proto, port);
+	/* Pairs with the barrier in ephport_index_release(). */
+	smp_mb__after_atomic();
+	if (atomic_read(&en->released) != released)
+		ephport_index_clear(en, proto, port);
+}
+
+/*
+ * A socket has let @port go (after inet_put_port() or udp_lib_unhash()
+ * returned: the port is out of the kernel's tables by now).
+ */
+void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port)
+{
 	struct ephport_net *en;
 
 	if (!port)
 		return;
 	en = ephport_net(sock_net(sk));
-	if (en)
-		ephport_index_clear(en, proto, port);
-}
-
-void ephport_index_release_tcp(struct sock *sk)
-{
-	ephport_index_release(sk, EPHPORT_PROTO_TCP);
-}
-
-void ephport_index_release_udp(struct sock *sk)
-{
-	ephport_index_release(sk, EPHPORT_PROTO_UDP);
+	if (!en)
+		return;
+	atomic_inc(&en->released);
+	/* Count first: see ephport_index_learn(). */
+	smp_mb__after_atomic();
+	ephport_index_clear(en, proto, port);
 }
 
 static struct udp_table *ephport_udp_table(struct net *net)

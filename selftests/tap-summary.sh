@@ -22,7 +22,7 @@ FNR == 1 {
 /^ephport-vm: end$/ { vm_end = 1 }
 /^ephport-vm: dmesg begin$/ { in_dmesg = 1 }
 /^ephport-vm: dmesg end$/ { in_dmesg = 0 }
-/BUG: |WARNING: |Oops|Call Trace|lockdep|KASAN: |UBSAN: |possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|kmemleak: [0-9]+ new suspected|Kernel panic|general protection fault|refcount_t: / {
+/BUG: |WARNING: |Oops|Call Trace|lockdep is turned off|locking correctness validator|KASAN: |UBSAN: |possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|kmemleak: [0-9]+ new suspected|Kernel panic|general protection fault|refcount_t: / {
 	if (vm && !/^# / && !/^(not )?ok /) {
 		if (splats < 20) splat_lines = splat_lines "#   " $0 "\n"
 		splats++

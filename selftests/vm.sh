@@ -4,7 +4,9 @@
 # vm.sh MODE SERIES... - for each kernel series: fetch the Debian kernel,
 # build ephport.ko against its headers, pack the initramfs around the payload
 # ($EPHPORT_BUILD/payload, made by "make -C selftests payload") and boot it in
-# MODE (check, demo, bench, stress).  Console logs go to
+# MODE (check, demo, bench, stress).  The series "debug" is the debug kernel
+# of qemu/build-debug-kernel.sh (KASAN, lockdep, ...): everything built in,
+# 2 GiB of memory, panic_on_warn=1.  Console logs go to
 # $EPHPORT_BUILD/logs/<series>-<mode>.log.
 
 set -eu
@@ -16,12 +18,22 @@ mode=${1:?usage: vm.sh MODE SERIES...}
 shift
 
 for series in "$@"; do
-	kdir=$("$q/fetch-kernel.sh" "$series")
-	rel=$(basename "$kdir")
+	if [ "$series" = debug ]; then
+		kdir=$("$q/build-debug-kernel.sh")
+		rel=debug-$(cat "$kdir/release")
+		kmods= mem=${EPHPORT_VM_MEM:-2048}
+		cmdline="panic_on_warn=1 ${EPHPORT_VM_CMDLINE:-}"
+	else
+		kdir=$("$q/fetch-kernel.sh" "$series")
+		rel=$(basename "$kdir")
+		kmods=${EPHPORT_VM_KMODS-veth sctp} mem=${EPHPORT_VM_MEM:-1024}
+		cmdline=${EPHPORT_VM_CMDLINE:-}
+	fi
 	out=$build/kernels/$rel
 	echo "# ephport: $mode on $rel"
 	ko=$("$q/build-module.sh" "$kdir/build" "$out")
-	"$q/mkinitramfs.sh" "$kdir" "$ko" "$build/payload" "$out/initramfs.cpio.gz"
-	"$q/run-vm.sh" "$kdir/vmlinuz" "$out/initramfs.cpio.gz" \
-		"$build/logs/$series-$mode.log" "$mode"
+	EPHPORT_VM_KMODS=$kmods "$q/mkinitramfs.sh" "$kdir" "$ko" "$build/payload" \
+		"$out/initramfs.cpio.gz"
+	EPHPORT_VM_MEM=$mem EPHPORT_VM_CMDLINE=$cmdline "$q/run-vm.sh" "$kdir/vmlinuz" \
+		"$out/initramfs.cpio.gz" "$build/logs/$series-$mode.log" "$mode"
 done

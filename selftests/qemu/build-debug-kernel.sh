@@ -128,7 +128,7 @@ obj=$dir/$release
 # --- the build; the tree doubles as KDIR for out-of-tree modules
 log "building $release with $jobs jobs (log: $dir/build.log)"
 start=$(date +%s)
-make -C "$src" O="$obj" -j"$jobs" bzImage modules >"$dir/build.log" 2>&1 || {
+make -C "$src" O="$obj" -j"$jobs" bzImage modules >"$dir/build.log" 2>&1 9>&- || {
 	tail -n 30 "$dir/build.log" >&2
 	die "kernel build failed, see $dir/build.log"
 }

@@ -27,6 +27,11 @@ need 'command -v gnuplot' gnuplot-nox
 need 'command -v sparse' sparse
 need 'command -v dkms' dkms
 need 'command -v timeout' coreutils
+# build-debug-kernel.sh: the kernel's own build.
+need 'command -v flex' flex
+need 'command -v bison' bison
+need 'command -v bc' bc
+need 'test -f /usr/include/libelf.h' libelf-dev
 
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -19,11 +19,16 @@ module=${2:?usage}
 payload=${3:?usage}
 out=${4:?usage}
 here=$(cd "$(dirname "$0")" && pwd)
-kmods=${EPHPORT_VM_KMODS:-veth sctp}
+# Unset: veth and sctp; set but empty: none (a kernel with all built in).
+kmods=${EPHPORT_VM_KMODS-veth sctp}
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
-release=$(basename "$(readlink -f "$kernel/build")" | sed 's/^linux-headers-//')
+if [ -f "$kernel/release" ]; then
+	release=$(cat "$kernel/release")
+else
+	release=$(basename "$(readlink -f "$kernel/build")" | sed 's/^linux-headers-//')
+fi
 moddir=$kernel/root/lib/modules/$release
 [ -d "$moddir" ] || die "no modules for $release in $kernel"
 
@@ -42,6 +47,8 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 
 # Copy a kernel module and, recursively, what it depends on.
 add_kmod() {
+	# Built into the kernel: nothing to copy.
+	grep -qs "/$1\.ko\$" "$moddir/modules.builtin" && return 0
 	f=$(find "$moddir/kernel" -name "$1.ko*" | head -n 1)
 	[ -n "$f" ] || die "kernel module $1 not found"
 	rel=${f#"$moddir"/}

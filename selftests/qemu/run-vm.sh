@@ -17,7 +17,7 @@ timeout=${EPHPORT_VM_TIMEOUT:-900}
 if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	accel="-accel kvm -cpu host"
 else
-	accel="-accel tcg"
+	accel="-accel ${EPHPORT_TCG:-tcg,thread=single}"
 fi
 
 mkdir -p "$(dirname "$log")"
