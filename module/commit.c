@@ -502,7 +502,7 @@ static ephport_range_ret ephport_get_range(const struct sock *sk, int *low,
  * The range hook goes first and comes off last, so that no connect() being
  * driven ever runs without it.
  */
-static struct ephport_hook ephport_range_hook[] = {
+static struct ephport_hook ephport_range_hooks[] = {
 	{
 		.name = "inet_sk_get_local_port_range",
 		.replacement = ephport_get_range,
@@ -546,6 +546,16 @@ static struct ephport_hook ephport_path_hooks[] = {
 	},
 };
 
+static struct ephport_hook_set ephport_range_set = {
+	.hooks = ephport_range_hooks,
+	.n = ARRAY_SIZE(ephport_range_hooks),
+};
+
+static struct ephport_hook_set ephport_path_set = {
+	.hooks = ephport_path_hooks,
+	.n = ARRAY_SIZE(ephport_path_hooks),
+};
+
 int ephport_hooks_init(void)
 {
 	unsigned int i;
@@ -556,20 +566,17 @@ int ephport_hooks_init(void)
 		INIT_HLIST_HEAD(&ephport_force_table[i].head);
 	}
 
-	err = ephport_hooks_install(ephport_range_hook,
-				    ARRAY_SIZE(ephport_range_hook));
+	err = ephport_hooks_install(&ephport_range_set);
 	if (err)
 		return err;
-	err = ephport_hooks_install(ephport_path_hooks,
-				    ARRAY_SIZE(ephport_path_hooks));
+	err = ephport_hooks_install(&ephport_path_set);
 	if (err)
-		ephport_hooks_remove(ephport_range_hook,
-				     ARRAY_SIZE(ephport_range_hook));
+		ephport_hooks_remove(&ephport_range_set);
 	return err;
 }
 
 void ephport_hooks_uninit(void)
 {
-	ephport_hooks_remove(ephport_path_hooks, ARRAY_SIZE(ephport_path_hooks));
-	ephport_hooks_remove(ephport_range_hook, ARRAY_SIZE(ephport_range_hook));
+	ephport_hooks_remove(&ephport_path_set);
+	ephport_hooks_remove(&ephport_range_set);
 }

@@ -17,6 +17,9 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/string.h>
+#ifdef CONFIG_X86_KERNEL_IBT
+#include <asm/ibt.h>
+#endif
 
 #include "compat.h"
 #include "ephport.h"
@@ -65,15 +68,35 @@ static unsigned long ephport_lookup_name(const char *name)
 	return lookup(name);
 }
 
+/*
+ * Where ftrace calls in: the function's first instruction, or the one
+ * after its ENDBR on kernels built with IBT (x86-64).
+ */
+static unsigned long ephport_ftrace_entry(unsigned long addr)
+{
+#ifdef CONFIG_X86_KERNEL_IBT
+	if (is_endbr(*(u32 *)addr))
+		return addr + ENDBR_INSN_SIZE;
+#endif
+	return addr;
+}
+
 static void notrace ephport_ftrace_handler(unsigned long ip, unsigned long parent_ip,
 					   struct ftrace_ops *ops,
 					   struct ftrace_regs *fregs)
 {
-	struct ephport_hook *hook = container_of(ops, struct ephport_hook, ops);
+	struct ephport_hook_set *set = container_of(ops, struct ephport_hook_set, ops);
+	unsigned int i;
 
-	/* Calls from the replacement itself reach the original. */
-	if (!within_module(parent_ip, THIS_MODULE))
-		ephport_ftrace_set_ip(fregs, (unsigned long)hook->replacement);
+	/* Calls from the replacements themselves reach the originals. */
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
+	for (i = 0; i < set->n; i++) {
+		if (set->hooks[i].entry == ip) {
+			ephport_ftrace_set_ip(fregs, (unsigned long)set->hooks[i].replacement);
+			return;
+		}
+	}
 }
 
 static const char *ephport_hook_error(int err)
@@ -91,47 +114,54 @@ static const char *ephport_hook_error(int err)
 }
 
 /*
- * Redirect all @n functions or none: on failure, one line says which
- * function could not be hooked and why, and nothing stays registered.
+ * Redirect all functions of @set or none: on failure, one line says what
+ * could not be hooked and why, and nothing stays registered.  One
+ * ftrace_ops for the set keeps loading and unloading to a single round
+ * of code patching and grace periods.
  */
-int ephport_hooks_install(struct ephport_hook *hooks, unsigned int n)
+int ephport_hooks_install(struct ephport_hook_set *set)
 {
 	unsigned long addr;
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < n; i++) {
-		struct ephport_hook *h = &hooks[i];
+	set->ops.func = ephport_ftrace_handler;
+	set->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION |
+			 FTRACE_OPS_FL_PERMANENT;
+	if (!IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS))
+		set->ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
+
+	for (i = 0; i < set->n; i++) {
+		struct ephport_hook *h = &set->hooks[i];
 
 		addr = ephport_lookup_name(h->name);
 		if (!addr) {
 			pr_err("cannot hook %s: symbol not found\n", h->name);
 			err = -ENOENT;
-			goto err_remove;
+			goto err_free;
 		}
 		*h->orig = (void *)addr;
-
-		h->ops.func = ephport_ftrace_handler;
-		h->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION |
-			       FTRACE_OPS_FL_PERMANENT;
-		if (!IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS))
-			h->ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
-
-		err = ftrace_set_filter_ip(&h->ops, addr, 0, 0);
-		if (!err)
-			err = register_ftrace_function(&h->ops);
+		h->entry = ephport_ftrace_entry(addr);
+		err = ftrace_set_filter_ip(&set->ops, addr, 0, 0);
 		if (err) {
 			pr_err("cannot hook %s: %s (%d)\n", h->name,
 			       ephport_hook_error(err), err);
-			ftrace_free_filter(&h->ops);
-			goto err_remove;
+			goto err_free;
 		}
-		h->registered = true;
 	}
+
+	err = register_ftrace_function(&set->ops);
+	if (err) {
+		pr_err("cannot hook %s%s: %s (%d)\n", set->hooks[0].name,
+		       set->n > 1 ? " and the rest of its set" : "",
+		       ephport_hook_error(err), err);
+		goto err_free;
+	}
+	set->registered = true;
 	return 0;
 
-err_remove:
-	ephport_hooks_remove(hooks, n);
+err_free:
+	ftrace_free_filter(&set->ops);
 	return err;
 }
 
@@ -139,21 +169,13 @@ err_remove:
  * Unregistering stops new redirections, but tasks may still be inside a
  * replacement, or about to enter one: wait for all of them.
  */
-void ephport_hooks_remove(struct ephport_hook *hooks, unsigned int n)
+void ephport_hooks_remove(struct ephport_hook_set *set)
 {
-	bool any = false;
-	unsigned int i;
-
-	for (i = n; i-- > 0;) {
-		if (!hooks[i].registered)
-			continue;
-		unregister_ftrace_function(&hooks[i].ops);
-		ftrace_free_filter(&hooks[i].ops);
-		hooks[i].registered = false;
-		any = true;
-	}
-	if (!any)
+	if (!set->registered)
 		return;
+	unregister_ftrace_function(&set->ops);
+	ftrace_free_filter(&set->ops);
+	set->registered = false;
 
 	/*
 	 * A task sent to a replacement enters its SRCU read section before it

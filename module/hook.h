@@ -13,11 +13,18 @@ struct ephport_hook {
 	const char *name;
 	void *replacement;
 	void **orig;			/* receives the function's address */
+	unsigned long entry;		/* where ftrace calls in */
+};
+
+/* Hooks installed and removed together, with one ftrace_ops. */
+struct ephport_hook_set {
+	struct ephport_hook *hooks;
+	unsigned int n;
 	struct ftrace_ops ops;
 	bool registered;
 };
 
-int ephport_hooks_install(struct ephport_hook *hooks, unsigned int n);
-void ephport_hooks_remove(struct ephport_hook *hooks, unsigned int n);
+int ephport_hooks_install(struct ephport_hook_set *set);
+void ephport_hooks_remove(struct ephport_hook_set *set);
 
 #endif /* _EPHPORT_HOOK_H */

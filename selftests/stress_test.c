@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stress suite.  For $EPHPORT_STRESS_SECONDS (default 60) and until
+ * the controller has done its share, 16 workers allocate on every path
+ * (TCP connect() v4/v6, bind(0), listen() autobind, UDP) while the
+ * controller switches the strategy 1,000 times, changes the range 1,000
+ * times (shrinking it below the ports in use and back), toggles enabled,
+ * and unloads and reloads the module 50 times; a helper creates and
+ * destroys network namespaces with traffic inside.
+ *
+ * Asserted: every port lies in a range in force while its allocation ran,
+ * no error but the exhaustion errnos, no duplicate 4-tuple among live
+ * sockets, exact counters for a known amount of work at the end; the
+ * harness checks the kernel log.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ephport.h"
+
+#define WORKERS		16
+#define DPORT		5000
+#define SWITCHES	1000
+#define RANGES		1000
+#define RELOADS		50
+#define MAX_STATES	(SWITCHES + RANGES + 4 * RELOADS + 64)
+#define SYSCTL_LOW	30000		/* the stock range, when ephport is not choosing */
+#define SYSCTL_HIGH	31999
+
+/* What is in force, from the workers' point of view. */
+struct state {
+	int low, high;
+};
+
+struct shared {
+	int stop;
+	int gen;			/* states[0..gen] have been in force */
+	struct state states[MAX_STATES];
+	long ok[WORKERS], exhausted[WORKERS], other[WORKERS], outside[WORKERS];
+	int last_error[WORKERS], last_outside[WORKERS];
+};
+
+static struct shared *sh;
+
+static bool stopping(void)
+{
+	return __atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE);
+}
+
+static int current_gen(void)
+{
+	return __atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The controller announces each state before it makes it so: a worker
+ * accepts a port that fits any state from the one before the state
+ * announced when it started to the one announced when it finished.
+ */
+static void announce(int low, int high)
+{
+	int g = sh->gen + 1;
+
+	if (g >= MAX_STATES)
+		return;
+	sh->states[g].low = low;
+	sh->states[g].high = high;
+	__atomic_store_n(&sh->gen, g, __ATOMIC_RELEASE);
+}
+
+static bool port_in_force(int port, int g0, int g1)
+{
+	int g;
+
+	for (g = g0; g <= g1 && g < MAX_STATES; g++)
+		if (port >= sh->states[g].low && port <= sh->states[g].high)
+			return true;
+	return false;
+}
+
+static void worker(int id)
+{
+	int fds[32] = { 0 }, n = 0, k = id, port, fd, g0, g1;
+
+	srand(id + 1);
+	while (!stopping()) {
+		int family = k & 1 ? AF_INET6 : AF_INET;
+		enum ep_kind kind = (k / 2) % EP_KINDS;
+
+		k++;
+		g0 = current_gen();
+		fd = ep_alloc(family, kind, DPORT, &port);
+		g1 = current_gen();
+		if (fd < 0) {
+			if (-fd == ep_kind_exhausted[kind]) {
+				sh->exhausted[id]++;
+			} else {
+				sh->other[id]++;
+				sh->last_error[id] = -fd;
+			}
+			continue;
+		}
+		sh->ok[id]++;
+		if (!port_in_force(port, g0 > 0 ? g0 - 1 : 0, g1)) {
+			sh->outside[id]++;
+			sh->last_outside[id] = port;
+		}
+		/* Keep some sockets alive, let others go. */
+		if (n < 32) {
+			fds[n++] = fd;
+		} else {
+			int i = rand() % 32;
+
+			ep_close_rst(fds[i]);
+			fds[i] = fd;
+		}
+	}
+	/* Live sockets stay until the parent has looked at them. */
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) || sh->stop < 2)
+		usleep(10000);
+	while (n-- > 0)
+		ep_close_rst(fds[n]);
+}
+
+static void netns_churn(void)
+{
+	while (!stopping()) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int l, fd, port, i;
+
+			if (ep_new_netns())
+				_exit(1);
+			l = ep_listener(AF_INET, DPORT);
+			for (i = 0; i < 30; i++) {
+				fd = ep_alloc(i & 1 ? AF_INET6 : AF_INET, i % EP_KINDS, DPORT, &port);
+				if (fd >= 0)
+					ep_close_rst(fd);
+			}
+			close(l);
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+/* TCP 4-tuples of this namespace's sockets but listeners: none twice. */
+static int duplicate_tuples(void)
+{
+	static char *tuples[1 << 16];
+	char path[32], line[512], local[64], remote[64];
+	int v6, st, n = 0, dups = 0, i;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/net/tcp%s", v6 ? "6" : "");
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f) && n < (int)ARRAY_SIZE(tuples)) {
+			if (sscanf(line, "%*d: %63s %63s %x", local, remote, &st) != 3 ||
+			    st == 0x0a)
+				continue;
+			if (asprintf(&tuples[n], "%d %s %s", v6, local, remote) > 0)
+				n++;
+		}
+		fclose(f);
+	}
+	qsort(tuples, n, sizeof(*tuples), cmp_str);
+	for (i = 1; i < n; i++)
+		if (!strcmp(tuples[i - 1], tuples[i]))
+			dups++;
+	for (i = 0; i < n; i++)
+		free(tuples[i]);
+	return dups;
+}
+
+/* Exactly what a known amount of work must count. */
+static void exact_counters(struct __test_metadata *_metadata)
+{
+	int i, fd, port, fds[20];
+
+	ASSERT_EQ(0, ep_load("range=40000-40019 strategy=random-pick"));
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/stats/reset", "1"));
+	for (i = 0; i < 20; i++) {
+		fds[i] = ep_alloc(AF_INET, EP_TCP_CONNECT, DPORT, &port);
+		ASSERT_LE(0, fds[i]);
+	}
+	fd = ep_alloc(AF_INET, EP_TCP_CONNECT, DPORT, &port);
+	EXPECT_EQ(-EADDRNOTAVAIL, fd);
+	for (i = 0; i < 20; i++)
+		ep_close_rst(fds[i]);
+	EXPECT_EQ(20, ep_proc_stat("tcp4-connect", "allocations"));
+	EXPECT_EQ(1, ep_proc_stat("tcp4-connect", "failures"));
+	EXPECT_EQ(20, ep_read_u64(EP_SYSFS "/stats/allocations"));
+	EXPECT_EQ(1, ep_read_u64(EP_SYSFS "/stats/failures"));
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+FIXTURE(stress) {
+	int listener[2];
+	pid_t acceptor[2];
+};
+
+FIXTURE_SETUP(stress)
+{
+	int i;
+
+	ASSERT_EQ(0, ep_new_netns());
+	ASSERT_EQ(0, ep_sysctl("ip_local_port_range", "30000 31999"));
+	for (i = 0; i < 2; i++) {
+		self->listener[i] = ep_listener(i ? AF_INET6 : AF_INET, DPORT);
+		ASSERT_LE(0, self->listener[i]);
+		self->acceptor[i] = ep_acceptor(self->listener[i]);
+	}
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		kill(self->acceptor[i], SIGKILL);
+		waitpid(self->acceptor[i], NULL, 0);
+		close(self->listener[i]);
+	}
+	ep_unload();
+}
+
+TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
+{
+	static const struct state ranges[] = {
+		{ 40000, 40999 }, { 40000, 40009 }, { 41000, 41499 }, { 40000, 40000 },
+		{ 40500, 42000 }, { 0, 0 } /* auto */,
+	};
+	const char *env = getenv("EPHPORT_STRESS_SECONDS");
+	double seconds = env ? atof(env) : 60, t0 = now(), t_reload = 0;
+	int switches = 0, range_changes = 0, toggles = 0, reloads = 0;
+	int i, r = 0, enabled = 1, loaded = 0;
+	struct state in_force = { 40000, 40999 };
+	pid_t pids[WORKERS + 1];
+	long ok = 0, exhausted = 0;
+	char buf[32];
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+
+	/* State 0: the module as loaded. */
+	ASSERT_EQ(0, ep_load("range=40000-40999 strategy=sequential"));
+	loaded = 1;
+	sh->states[0] = in_force;
+
+	for (i = 0; i < WORKERS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			worker(i);
+			_exit(0);
+		}
+	}
+	pids[WORKERS] = fork();
+	if (pids[WORKERS] == 0) {
+		netns_churn();
+		_exit(0);
+	}
+
+	/* Keep going for the time given and until every change was made. */
+	while (now() - t0 < seconds || switches < SWITCHES || range_changes < RANGES ||
+	       reloads < RELOADS) {
+		double elapsed = now() - t0;
+		int want_reloads = seconds > 0 ? RELOADS * elapsed / seconds : RELOADS;
+
+		if (reloads < RELOADS && (reloads < want_reloads || switches >= SWITCHES)) {
+			double t = now();
+
+			/* Unloaded, the stock range is in force. */
+			announce(SYSCTL_LOW, SYSCTL_HIGH);
+			ep_unload();
+			in_force = (struct state){ 40000, 40999 };
+			enabled = 1;
+			announce(in_force.low, in_force.high);
+			ASSERT_EQ(0, ep_load("range=40000-40999"));
+			reloads++;
+			t_reload += now() - t;
+			continue;
+		}
+		if (switches < SWITCHES) {
+			ASSERT_EQ(0, ep_write(EP_SYSFS "/strategy",
+					      ep_strategies[switches % ep_nr_strategies]));
+			switches++;
+		}
+		if (range_changes < RANGES) {
+			const struct state *s = &ranges[r++ % ARRAY_SIZE(ranges)];
+			struct state next = s->low ? *s : (struct state){ SYSCTL_LOW, SYSCTL_HIGH };
+
+			if (s->low)
+				snprintf(buf, sizeof(buf), "%d %d", s->low, s->high);
+			else
+				snprintf(buf, sizeof(buf), "auto");
+			announce(enabled ? next.low : SYSCTL_LOW, enabled ? next.high : SYSCTL_HIGH);
+			ASSERT_EQ(0, ep_write(EP_SYSFS "/range", buf));
+			in_force = next;
+			range_changes++;
+		}
+		if ((switches + range_changes) % 50 == 0) {
+			enabled = !enabled;
+			announce(enabled ? in_force.low : SYSCTL_LOW,
+				 enabled ? in_force.high : SYSCTL_HIGH);
+			ASSERT_EQ(0, ep_write(EP_SYSFS "/enabled", enabled ? "1" : "0"));
+			toggles++;
+		}
+		usleep(10000);
+	}
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
+	waitpid(pids[WORKERS], NULL, 0);
+
+	/* Workers hold their live sockets: no 4-tuple twice. */
+	usleep(200000);
+	EXPECT_EQ(0, duplicate_tuples());
+	__atomic_store_n(&sh->stop, 2, __ATOMIC_RELEASE);
+	for (i = 0; i < WORKERS; i++)
+		waitpid(pids[i], NULL, 0);
+
+	TH_LOG("%.0f s: %d strategy switches, %d range changes, %d enabled toggles, %d reloads (%.2f s each), %d states",
+	       now() - t0, switches, range_changes, toggles, reloads,
+	       reloads ? t_reload / reloads : 0, sh->gen + 1);
+	for (i = 0; i < WORKERS; i++) {
+		ok += sh->ok[i];
+		exhausted += sh->exhausted[i];
+		EXPECT_EQ(0, sh->other[i]) TH_LOG("worker %d: last error %s", i,
+						  strerror(sh->last_error[i]));
+		EXPECT_EQ(0, sh->outside[i]) TH_LOG("worker %d: port %d outside the range", i,
+						    sh->last_outside[i]);
+	}
+	TH_LOG("%ld allocations, %ld exhausted", ok, exhausted);
+	EXPECT_LT(0, ok);
+	(void)loaded;
+
+	exact_counters(_metadata);
+}
+
+TEST_HARNESS_MAIN
