@@ -5,6 +5,8 @@
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 SERIES ?= 6.1 6.12
+# make check also runs everything on the debug kernel (KASAN, lockdep, ...).
+CHECK_SERIES ?= $(SERIES) debug
 EPHPORT_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ephport
 EPHPORT_BUILD ?= $(CURDIR)/.build
 BENCH_OUT ?= bench-results
@@ -54,8 +56,8 @@ deps:
 payload: deps
 	$(MAKE) -C selftests payload
 
-# Host unit tests, the style gate and the install test, then the kselftests in a VM of each
-# kernel series.
+# Host unit tests, the style gate and the install test, then the kselftests
+# in a VM of each kernel series and of the debug kernel.
 check: deps
 	@rm -rf "$(EPHPORT_BUILD)/logs"; mkdir -p "$(EPHPORT_BUILD)/logs"
 	@$(MAKE) -s -C selftests unit payload
@@ -64,14 +66,14 @@ check: deps
 		| tee "$(EPHPORT_BUILD)/logs/host-unit.log"; true
 	@SERIES="$(SERIES)" selftests/run-tests.sh selftests lint.sh install.sh \
 		| tee "$(EPHPORT_BUILD)/logs/host-lint.log"; true
-	@selftests/vm.sh check $(SERIES)
+	@EPHPORT_VM_TIMEOUT=$${EPHPORT_VM_TIMEOUT:-3600} selftests/vm.sh check $(CHECK_SERIES)
 	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log
 
 # One kernel, for iterating: make quick SERIES=6.12
 quick: deps
 	@rm -rf "$(EPHPORT_BUILD)/logs"; mkdir -p "$(EPHPORT_BUILD)/logs"
 	@$(MAKE) -s -C selftests payload
-	@selftests/vm.sh check $(lastword $(SERIES))
+	@EPHPORT_VM_TIMEOUT=$${EPHPORT_VM_TIMEOUT:-3600} selftests/vm.sh check $(lastword $(SERIES))
 	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log
 
 # The benchmark: one VM boot per series; CSV and PNG in $(BENCH_OUT).

@@ -90,6 +90,9 @@ static void worker(int id)
 {
 	int fds[32] = { 0 }, n = 0, k = id, port, fd, g0, g1;
 
+	/* Churn all the time, but leave the controller its turns. */
+	if (nice(10) < 0)
+		perror("nice");
 	srand(id + 1);
 	while (!stopping()) {
 		int family = k & 1 ? AF_INET6 : AF_INET;

@@ -18,7 +18,7 @@ check)
 	export EPHPORT_TEST_SETUP='rmmod ephport 2>/dev/null'
 	tests=$(echo "${EPHPORT_TESTS:-}" | tr , ' ')
 	[ -n "$tests" ] || tests=$(grep -v '^#' vm-tests)
-	sh ./run-tests.sh -t "${EPHPORT_TEST_TIMEOUT:-600}" . $tests
+	sh ./run-tests.sh -t "${EPHPORT_TEST_TIMEOUT:-3000}" . $tests
 	;;
 *)
 	sh "./$mode.sh"
