@@ -570,8 +570,10 @@ int ephport_hooks_init(void)
 	if (err)
 		return err;
 	err = ephport_hooks_install(&ephport_path_set);
-	if (err)
+	if (err) {
 		ephport_hooks_remove(&ephport_range_set);
+		ephport_hooks_done();
+	}
 	return err;
 }
 
@@ -579,4 +581,5 @@ void ephport_hooks_uninit(void)
 {
 	ephport_hooks_remove(&ephport_path_set);
 	ephport_hooks_remove(&ephport_range_set);
+	ephport_hooks_done();
 }

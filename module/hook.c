@@ -167,7 +167,10 @@ err_free:
 
 /*
  * Unregistering stops new redirections, but tasks may still be inside a
- * replacement, or about to enter one: wait for all of them.
+ * replacement, or about to enter one: wait until none is in one.  The few
+ * instructions a replacement runs after its read section are waited for
+ * by the next tasks-RCU grace period: the next removal's, or
+ * ephport_hooks_done()'s.
  */
 void ephport_hooks_remove(struct ephport_hook_set *set)
 {
@@ -182,8 +185,12 @@ void ephport_hooks_remove(struct ephport_hook_set *set)
 	 * can schedule voluntarily, which ends a tasks-RCU grace period.
 	 */
 	synchronize_rcu_tasks();
-	/* Every replacement has left its read section ... */
+	/* Every replacement has left its read section. */
 	synchronize_srcu(&ephport_srcu);
-	/* ... and run the few instructions after it. */
+}
+
+/* After the last removal: every replacement has returned. */
+void ephport_hooks_done(void)
+{
 	synchronize_rcu_tasks();
 }

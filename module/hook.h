@@ -26,5 +26,6 @@ struct ephport_hook_set {
 
 int ephport_hooks_install(struct ephport_hook_set *set);
 void ephport_hooks_remove(struct ephport_hook_set *set);
+void ephport_hooks_done(void);
 
 #endif /* _EPHPORT_HOOK_H */

@@ -32,8 +32,10 @@ for series in "$@"; do
 	out=$build/kernels/$rel
 	echo "# ephport: $mode on $rel"
 	ko=$("$q/build-module.sh" "$kdir/build" "$out")
-	EPHPORT_VM_KMODS=$kmods "$q/mkinitramfs.sh" "$kdir" "$ko" "$build/payload" \
-		"$out/initramfs.cpio.gz"
+	# A second copy under another name, for twin.sh.
+	twin=$("$q/build-module.sh" "$kdir/build" "$out-twin" ephport_twin)
+	EPHPORT_VM_KMODS=$kmods EPHPORT_EXTRA_KO=$twin \
+		"$q/mkinitramfs.sh" "$kdir" "$ko" "$build/payload" "$out/initramfs.cpio.gz"
 	EPHPORT_VM_MEM=$mem EPHPORT_VM_CMDLINE=$cmdline "$q/run-vm.sh" "$kdir/vmlinuz" \
 		"$out/initramfs.cpio.gz" "$build/logs/$series-$mode.log" "$mode"
 done

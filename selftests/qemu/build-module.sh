@@ -1,14 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-module.sh KDIR OUTDIR - build ephport.ko for the kernel headers in KDIR
-# from a copy of the sources in OUTDIR, so that several kernels can be built
-# from one checkout without cleaning in between.  Prints the module's path.
+# build-module.sh KDIR OUTDIR [NAME] - build ephport.ko for the kernel headers
+# in KDIR from a copy of the sources in OUTDIR, so that several kernels can be
+# built from one checkout without cleaning in between.  With NAME, the module
+# is built under that name (a second copy, for the tests).  Prints the
+# module's path.
 
 set -eu
 
-kdir=${1:?usage: build-module.sh KDIR OUTDIR}
-out=${2:?usage: build-module.sh KDIR OUTDIR}
+kdir=${1:?usage: build-module.sh KDIR OUTDIR [NAME]}
+out=${2:?usage: build-module.sh KDIR OUTDIR [NAME]}
+name=${3:-ephport}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
 mkdir -p "$out/module"
@@ -20,5 +23,11 @@ for f in "$top"/module/*.[ch] "$top"/module/Kbuild; do
 	cmp -s "$f" "$out/module/${f##*/}" || cp -p "$f" "$out/module/"
 done
 rm -f "$out/module/ephport.mod.c"
+if [ "$name" != ephport ]; then
+	# The same code under another name; the first copy owns the exports.
+	sed -i "s/^obj-m := ephport\.o/obj-m := $name.o/; s/^ephport-y :=/$name-y :=/" \
+		"$out/module/Kbuild"
+	echo "ccflags-y += -DEPHPORT_NO_EXPORTS" >>"$out/module/Kbuild"
+fi
 make -s -C "$kdir" M="$out" modules >&2
-echo "$out/module/ephport.ko"
+echo "$out/module/$name.ko"

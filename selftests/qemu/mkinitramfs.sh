@@ -8,6 +8,8 @@
 #   PAYLOAD     directory copied to /ephport (tool, tests, scripts)
 #   OUT         the gzipped cpio archive to write
 #
+# $EPHPORT_EXTRA_KO names more modules to put beside ephport.ko.
+#
 # The archive holds a static busybox, /init, the payload, ephport.ko and the
 # few kernel modules the tests load (veth, sctp), decompressed, with their
 # dependencies and a modules.dep made by depmod.
@@ -42,6 +44,9 @@ cp "$here/init" "$stage/init"
 chmod 755 "$stage/init"
 cp -a "$payload/." "$stage/ephport/"
 cp "$module" "$stage/ephport/ephport.ko"
+for ko in ${EPHPORT_EXTRA_KO:-}; do
+	cp "$ko" "$stage/ephport/"
+done
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 
