@@ -95,9 +95,7 @@ int ephport_register_strategy(struct ephport_strategy *s)
 	spin_unlock(&ephport_strategy_list_lock);
 	return err;
 }
-#ifndef EPHPORT_NO_EXPORTS	/* a second copy, for selftests/twin.sh */
 EXPORT_SYMBOL_GPL(ephport_register_strategy);
-#endif
 
 /*
  * The active strategy holds a reference on its module, so a module's
@@ -122,9 +120,7 @@ void ephport_unregister_strategy(struct ephport_strategy *s)
 	/* available_strategies and lookups may still walk past it. */
 	synchronize_rcu();
 }
-#ifndef EPHPORT_NO_EXPORTS
 EXPORT_SYMBOL_GPL(ephport_unregister_strategy);
-#endif
 
 /* Caller is in an ephport_srcu read section. */
 const struct ephport_strategy *ephport_strategy_get_active(void)

@@ -24,10 +24,13 @@ for f in "$top"/module/*.[ch] "$top"/module/Kbuild; do
 done
 rm -f "$out/module/ephport.mod.c"
 if [ "$name" != ephport ]; then
-	# The same code under another name; the first copy owns the exports.
+	# The same code under another name, with its exports renamed: the
+	# kernel refuses a second module exporting the same symbols.
 	sed -i "s/^obj-m := ephport\.o/obj-m := $name.o/; s/^ephport-y :=/$name-y :=/" \
 		"$out/module/Kbuild"
-	echo "ccflags-y += -DEPHPORT_NO_EXPORTS" >>"$out/module/Kbuild"
+	for sym in ephport_register_strategy ephport_unregister_strategy; do
+		echo "ccflags-y += -D$sym=${name}_${sym#ephport_}" >>"$out/module/Kbuild"
+	done
 fi
 make -s -C "$kdir" M="$out" modules >&2
 echo "$out/module/$name.ko"
