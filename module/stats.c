@@ -69,34 +69,35 @@ static void ephport_sk_addrs(const struct sock *sk, enum ephport_path path,
 		return;
 	}
 #endif
-	ipv6_addr_set_v4mapped(inet->inet_rcv_saddr, &e->laddr);
-	if (path == EPHPORT_TCP4_CONNECT)
-		ipv6_addr_set_v4mapped(inet->inet_saddr, &e->laddr);
+	/* A connect()ing socket's source address is set before its port. */
+	ipv6_addr_set_v4mapped(path == EPHPORT_TCP4_CONNECT ? inet->inet_saddr :
+			       inet->inet_rcv_saddr, &e->laddr);
 	ipv6_addr_set_v4mapped(inet->inet_daddr, &e->raddr);
 }
 
 static void ephport_log(struct ephport_log *log, const struct ephport_alloc *a)
 {
-	struct ephport_log_entry *e;
 	const struct sock *sk = a->sk;
 	bool connect = a->path <= EPHPORT_TCP6_CONNECT;
+	struct ephport_log_entry e = {
+		.time_ns = ktime_get_boottime_ns(),
+		.path = a->path,
+		.probes = a->probes,
+		.lport = inet_sk(sk)->inet_num,
+		.rport = connect ? ntohs(inet_sk(sk)->inet_dport) : 0,
+		.pid = task_tgid_nr(current),
+	};
 
 	if (!log->size)
 		return;
-	spin_lock_bh(&log->lock);
-	e = &log->entries[log->seq++ % log->size];
-	memset(e, 0, sizeof(*e));
-	e->time_ns = ktime_get_boottime_ns();
-	e->path = a->path;
-	e->probes = a->probes;
-	e->lport = inet_sk(sk)->inet_num;
-	e->rport = connect ? ntohs(inet_sk(sk)->inet_dport) : 0;
-	ephport_sk_addrs(sk, a->path, e);
+	ephport_sk_addrs(sk, a->path, &e);
 	if (!connect)
-		memset(&e->raddr, 0, sizeof(e->raddr));
-	e->pid = task_tgid_nr(current);
-	get_task_comm(e->comm, current);
-	strscpy(e->strategy, a->strategy->name, sizeof(e->strategy));
+		memset(&e.raddr, 0, sizeof(e.raddr));
+	get_task_comm(e.comm, current);
+	strscpy(e.strategy, a->strategy->name, sizeof(e.strategy));
+
+	spin_lock_bh(&log->lock);
+	log->entries[log->seq++ % log->size] = e;
 	spin_unlock_bh(&log->lock);
 }
 
