@@ -43,16 +43,20 @@ static void (*orig_inet_put_port)(struct sock *sk);
 static void (*orig_udp_lib_unhash)(struct sock *sk);
 
 /*
- * Sockets whose connect() is being driven: the range hook answers
- * [port, port] to them.  A socket is driven by the one task holding its
- * lock, which alone updates ->port; other tasks only compare ->sk.
+ * Sockets whose allocation is being driven: the range hook answers them
+ * [low, high], a single port for a connect() that tries one candidate at
+ * a time, a rule's range for the stock algorithm.  A socket is driven by
+ * the one task holding its lock, which alone updates the entry; other
+ * tasks only compare ->sk.
  */
 #define EPHPORT_FORCE_BITS	6
 
 struct ephport_force {
 	struct hlist_node node;
 	const struct sock *sk;
-	int port;
+	int low;
+	int high;
+	bool local;		/* what the range hook returns */
 };
 
 static struct ephport_force_bucket {
@@ -87,7 +91,8 @@ static void ephport_force_remove(struct ephport_force *f)
 	spin_unlock_bh(&b->lock);
 }
 
-static bool ephport_force_lookup(const struct sock *sk, int *port)
+static bool ephport_force_lookup(const struct sock *sk, int *low, int *high,
+				 bool *local)
 {
 	struct ephport_force_bucket *b;
 	struct ephport_force *f;
@@ -99,7 +104,9 @@ static bool ephport_force_lookup(const struct sock *sk, int *port)
 	spin_lock_bh(&b->lock);
 	hlist_for_each_entry(f, &b->head, node) {
 		if (f->sk == sk) {
-			*port = f->port;
+			*low = f->low;
+			*high = f->high;
+			*local = f->local;
 			found = true;
 			break;
 		}
@@ -153,6 +160,27 @@ static void ephport_req_init(struct ephport_req *req, struct ephport_net *en,
 	}
 }
 
+/*
+ * The stock algorithm over a rule's range: the range hook answers it to
+ * this socket until ephport_unforce().
+ */
+static void ephport_force_range(struct ephport_force *f,
+				const struct ephport_policy *pol, int low, int high)
+{
+	if (pol->rule_range) {
+		f->low = low;
+		f->high = high;
+		ephport_force_insert(f);
+	}
+}
+
+static void ephport_unforce(struct ephport_force *f,
+			    const struct ephport_policy *pol)
+{
+	if (pol->rule_range)
+		ephport_force_remove(f);
+}
+
 /* The next candidate port that is not reserved, or false when none is left. */
 static bool ephport_next_port(struct ephport_walk *w, const struct ephport_req *req,
 			      struct net *net, u32 *offset, int *port)
@@ -170,6 +198,7 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 {
 	struct ephport_alloc a = { .path = path, .sk = sk };
 	struct ephport_force force = { .sk = sk };
+	struct ephport_policy pol;
 	struct ephport_net *en;
 	struct ephport_req req;
 	struct ephport_walk w;
@@ -183,30 +212,36 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 	if (!en)
 		return orig(dr, sk);
 
-	a.strategy = ephport_strategy_get_active();
+	ephport_policy_get(sk, path, &pol);
+	a.strategy = pol.strategy;
+	a.rule = pol.rule;
 	a.result = -EADDRNOTAVAIL;
-	if (!ephport_range_get(sk, &low, &high, NULL))
+	if (!ephport_range_get(sk, pol.range, &low, &high, &force.local))
 		goto out;
 
 	if (a.strategy->flags & EPHPORT_STRATEGY_KERNEL) {
 		/* The stock walk, over the range the range hook gives it. */
 		a.probes = 1;
+		ephport_force_range(&force, &pol, low, high);
 		a.result = orig(dr, sk);
+		ephport_unforce(&force, &pol);
 		goto out;
 	}
 
 	ephport_req_init(&req, en, sk, path, low, high);
 	a.strategy->begin(&w, &req);
 	ephport_walk_set_index(&w, low, en->busy[EPHPORT_PROTO_TCP]);
+	force.local = true;
 	ephport_force_insert(&force);
-	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.port)) {
+	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.low)) {
 		int released = atomic_read(&en->released);
 
+		force.high = force.low;
 		a.probes++;
 		a.result = orig(dr, sk);
 		if (a.result != -EADDRNOTAVAIL)
 			break;
-		ephport_index_learn(en, EPHPORT_PROTO_TCP, force.port, released);
+		ephport_index_learn(en, EPHPORT_PROTO_TCP, force.low, released);
 		cond_resched();
 	}
 	ephport_force_remove(&force);
@@ -277,6 +312,7 @@ static int ephport_tcp_bind(struct sock *sk)
 	struct ephport_alloc a = { .path = EPHPORT_TCP_BIND, .sk = sk };
 	void (*begin)(struct ephport_walk *w, const struct ephport_req *req);
 	unsigned char reuse, reuseport;
+	struct ephport_policy pol;
 	struct ephport_net *en;
 	struct ephport_req req;
 	int low, high;
@@ -288,14 +324,16 @@ static int ephport_tcp_bind(struct sock *sk)
 	if (!en)
 		return orig_inet_csk_get_port(sk, 0);
 
-	a.strategy = ephport_strategy_get_active();
+	ephport_policy_get(sk, EPHPORT_TCP_BIND, &pol);
+	a.strategy = pol.strategy;
+	a.rule = pol.rule;
 	a.result = -EADDRINUSE;
-	if (!ephport_range_get(sk, &low, &high, NULL))
+	if (!ephport_range_get(sk, pol.range, &low, &high, NULL))
 		goto out;
 
 	begin = a.strategy->begin;
 	if (a.strategy->flags & EPHPORT_STRATEGY_KERNEL) {
-		if (READ_ONCE(ephport_range) == EPHPORT_RANGE_AUTO) {
+		if (pol.range == EPHPORT_RANGE_AUTO) {
 			a.probes = 1;
 			a.result = orig_inet_csk_get_port(sk, 0);
 			goto out;
@@ -363,6 +401,8 @@ static int ephport_inet_csk_get_port(struct sock *sk, unsigned short snum)
 static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
 {
 	struct ephport_alloc a = { .path = EPHPORT_UDP4, .sk = sk };
+	struct ephport_force force = { .sk = sk };
+	struct ephport_policy pol;
 	struct ephport_net *en;
 	struct ephport_req req;
 	struct ephport_walk w;
@@ -377,14 +417,18 @@ static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
 
 	if (sk->sk_family == AF_INET6)
 		a.path = EPHPORT_UDP6;
-	a.strategy = ephport_strategy_get_active();
+	ephport_policy_get(sk, a.path, &pol);
+	a.strategy = pol.strategy;
+	a.rule = pol.rule;
 	a.result = -EADDRINUSE;
-	if (!ephport_range_get(sk, &low, &high, NULL))
+	if (!ephport_range_get(sk, pol.range, &low, &high, &force.local))
 		goto out;
 
 	if (a.strategy->flags & EPHPORT_STRATEGY_KERNEL) {
 		a.probes = 1;
+		ephport_force_range(&force, &pol, low, high);
 		a.result = orig_udp_lib_get_port(sk, 0, hash2_nulladdr);
+		ephport_unforce(&force, &pol);
 		goto out;
 	}
 
@@ -470,16 +514,13 @@ static bool ephport_orig_range(const struct sock *sk, int *low, int *high)
  */
 static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
 {
+	u32 range = READ_ONCE(ephport_range);
 	bool local = false;
-	int port;
 
-	if (ephport_force_lookup(sk, &port)) {
-		*low = port;
-		*high = port;
-		return true;
-	}
-	if (ephport_active() && READ_ONCE(ephport_range) != EPHPORT_RANGE_AUTO &&
-	    ephport_range_get(sk, low, high, &local))
+	if (ephport_force_lookup(sk, low, high, &local))
+		return local;
+	if (ephport_active() && range != EPHPORT_RANGE_AUTO &&
+	    ephport_range_get(sk, range, low, high, &local))
 		return local;
 	return ephport_orig_range(sk, low, high);
 }

@@ -60,12 +60,26 @@ struct ephport_strategy {
 int ephport_register_strategy(struct ephport_strategy *s);
 void ephport_unregister_strategy(struct ephport_strategy *s);
 const struct ephport_strategy *ephport_strategy_get_active(void);
+const struct ephport_strategy *ephport_strategy_get(const char *name);
+void ephport_strategy_put(const struct ephport_strategy *s);
 int ephport_strategy_set_active(const char *name);
 ssize_t ephport_strategy_show_available(char *buf, size_t size);
 bool ephport_strategy_name_builtin(const char *name);
 int ephport_strategies_init(const char *initial);
 void ephport_strategies_uninit(void);
 extern struct ephport_secrets ephport_secrets;
+
+/* rules.c: scoped policies */
+#define EPHPORT_RULE_NAME_MAX		16
+
+struct ephport_rule;
+
+struct ephport_rule_stats {
+	u64 allocations;
+	u64 failures;
+	u64 probes;
+	u64 max_probes;
+};
 
 /* params.c: the global settings */
 #define EPHPORT_RANGE_AUTO	0U
@@ -83,7 +97,8 @@ int ephport_parse_enabled(const char *buf, size_t len, bool *enabled);
 int ephport_parse_range(const char *buf, size_t len, u32 *range);
 int ephport_parse_strategy(const char *buf, size_t len, char *name);
 int ephport_format_range(char *buf, size_t size);
-bool ephport_range_get(const struct sock *sk, int *low, int *high, bool *local);
+bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,
+		       bool *local);
 bool ephport_active(void);
 void ephport_set_ready(bool ready);
 
@@ -108,6 +123,7 @@ struct ephport_log_entry {
 	u8 family;
 	char comm[TASK_COMM_LEN];
 	char strategy[EPHPORT_STRATEGY_NAME_MAX];
+	char rule[EPHPORT_RULE_NAME_MAX];
 };
 
 struct ephport_log {
@@ -148,11 +164,26 @@ void ephport_index_learn(struct ephport_net *en, enum ephport_proto proto,
 void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port);
 void ephport_index_fill(struct net *net, struct ephport_net *en);
 
+/* What one allocation uses: the global settings, or a rule's. */
+struct ephport_policy {
+	const struct ephport_strategy *strategy;
+	u32 range;			/* or EPHPORT_RANGE_AUTO */
+	bool rule_range;		/* the range is the rule's */
+	const struct ephport_rule *rule;	/* the rule that applied, or NULL */
+};
+
+void ephport_policy_get(const struct sock *sk, enum ephport_path path,
+			struct ephport_policy *p);
+const char *ephport_rule_name(const struct ephport_rule *r);
+int ephport_rules_init(void);
+void ephport_rules_uninit(void);
+
 /* stats.c */
 struct ephport_alloc {
 	enum ephport_path path;
 	const struct sock *sk;
 	const struct ephport_strategy *strategy;
+	const struct ephport_rule *rule;
 	u32 probes;
 	int result;
 };
@@ -164,6 +195,8 @@ void ephport_stats_sum(struct ephport_pcpu_stats __percpu *pcpu,
 void ephport_stats_reset(struct ephport_pcpu_stats __percpu *pcpu);
 int ephport_stats_init(void);
 void ephport_stats_uninit(void);
+void ephport_rule_count(const struct ephport_rule *r, const struct ephport_alloc *a);
+void ephport_rules_show(struct seq_file *seq);
 
 /* procfs.c */
 int ephport_procfs_net_init(struct net *net);

@@ -6,7 +6,8 @@
  *
  * Set up in this order, torn down in reverse: statistics, strategies, the
  * hooks (which pass everything through until the end of init), per-netns
- * state with /proc/net/ephport, then /sys/kernel/ephport.  The hooks come
+ * state with /proc/net/ephport, /sys/kernel/ephport, then the rules in
+ * configfs.  The hooks come
  * before anything visible by name, so that a second copy of the module
  * fails cleanly on them.
  */
@@ -41,9 +42,14 @@ static int __init ephport_init(void)
 	err = ephport_sysfs_init();
 	if (err)
 		goto err_netns;
+	err = ephport_rules_init();
+	if (err)
+		goto err_sysfs;
 	ephport_set_ready(true);
 	return 0;
 
+err_sysfs:
+	ephport_sysfs_uninit();
 err_netns:
 	ephport_netns_uninit();
 err_hooks:
@@ -60,6 +66,7 @@ err_srcu:
 static void __exit ephport_exit(void)
 {
 	ephport_set_ready(false);
+	ephport_rules_uninit();
 	ephport_hooks_uninit();
 	ephport_sysfs_uninit();
 	ephport_netns_uninit();

@@ -140,15 +140,15 @@ int ephport_parse_strategy(const char *buf, size_t len, char *name)
 }
 
 /*
- * The range an allocation for @sk may use: the module's fixed range or the
- * namespace's sysctl range, never below its unprivileged floor, narrowed by
+ * The range an allocation for @sk may use: @range, or with
+ * EPHPORT_RANGE_AUTO the namespace's sysctl range, never below its unprivileged floor, narrowed by
  * the socket's IP_LOCAL_PORT_RANGE exactly as the stock getter narrows it.
  * Returns false when no port is left.
  */
-bool ephport_range_get(const struct sock *sk, int *low, int *high, bool *local)
+bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,
+		       bool *local)
 {
 	const struct net *net = sock_net(sk);
-	u32 range = READ_ONCE(ephport_range);
 	int lo, hi, sk_lo, sk_hi, floor;
 
 	if (range == EPHPORT_RANGE_AUTO) {

@@ -47,6 +47,9 @@ static int ephport_stats_show(struct seq_file *seq, void *v)
 		seq_putc(seq, '\n');
 	}
 	kfree(sum);
+	/* Rules are global: the initial namespace shows them. */
+	if (net_eq(seq_file_single_net(seq), &init_net))
+		ephport_rules_show(seq);
 	return 0;
 }
 
@@ -175,7 +178,7 @@ static int ephport_log_show(struct seq_file *seq, void *v)
 	seq_printf(seq, "%10llu.%06llu %-12s %-47s %-47s %6u %-15s %-15s %7d %s\n",
 		   e->time_ns / NSEC_PER_SEC, (e->time_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
 		   ephport_path_names[e->path], local, remote, e->probes,
-		   e->strategy, "-", e->pid, e->comm);
+		   e->strategy, e->rule, e->pid, e->comm);
 	return 0;
 }
 

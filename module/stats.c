@@ -95,6 +95,7 @@ static void ephport_log(struct ephport_log *log, const struct ephport_alloc *a)
 		memset(&e.raddr, 0, sizeof(e.raddr));
 	get_task_comm(e.comm, current);
 	strscpy(e.strategy, a->strategy->name, sizeof(e.strategy));
+	strscpy(e.rule, a->rule ? ephport_rule_name(a->rule) : "-", sizeof(e.rule));
 
 	spin_lock_bh(&log->lock);
 	log->entries[log->seq++ % log->size] = e;
@@ -108,6 +109,8 @@ void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
 
 	ephport_count(ephport_global_stats, a);
 	ephport_count(en->stats, a);
+	if (a->rule)
+		ephport_rule_count(a->rule, a);
 	if (!a->result)
 		ephport_log(&en->log, a);
 	trace_ephport_alloc(a->path, a->path == EPHPORT_TCP4_CONNECT ? AF_INET : sk->sk_family,

@@ -20,7 +20,7 @@ struct ephport_secrets ephport_secrets;
 
 static DEFINE_SPINLOCK(ephport_strategy_list_lock);	/* list writers */
 static LIST_HEAD(ephport_strategy_list);
-static struct ephport_strategy __rcu *ephport_strategy_active;
+static const struct ephport_strategy __rcu *ephport_strategy_active;
 
 static struct ephport_strategy ephport_builtin[] = {
 	{
@@ -128,19 +128,34 @@ const struct ephport_strategy *ephport_strategy_get_active(void)
 	return srcu_dereference(ephport_strategy_active, &ephport_srcu);
 }
 
-/*
- * Make @name the active strategy.  Allocations under way finish with the
- * previous one; its module reference goes once none of them runs.
- */
-int ephport_strategy_set_active(const char *name)
+/* A registered strategy by name, with a reference on its module. */
+const struct ephport_strategy *ephport_strategy_get(const char *name)
 {
-	struct ephport_strategy *s, *prev;
+	struct ephport_strategy *s;
 
 	rcu_read_lock();
 	s = ephport_strategy_find(name);
 	if (s && !try_module_get(s->owner))
 		s = NULL;
 	rcu_read_unlock();
+	return s;
+}
+
+/* Once no allocation may still use @s. */
+void ephport_strategy_put(const struct ephport_strategy *s)
+{
+	module_put(s->owner);
+}
+
+/*
+ * Make @name the active strategy.  Allocations under way finish with the
+ * previous one; its module reference goes once none of them runs.
+ */
+int ephport_strategy_set_active(const char *name)
+{
+	const struct ephport_strategy *s, *prev;
+
+	s = ephport_strategy_get(name);
 	if (!s)
 		return -EINVAL;
 
@@ -197,11 +212,12 @@ err_unregister:
 
 void ephport_strategies_uninit(void)
 {
-	struct ephport_strategy *prev;
+	const struct ephport_strategy *prev;
 	unsigned int i;
 
 	/* No allocation runs any more: the hooks are gone. */
-	prev = rcu_replace_pointer(ephport_strategy_active, NULL, true);
+	prev = rcu_dereference_protected(ephport_strategy_active, true);
+	RCU_INIT_POINTER(ephport_strategy_active, NULL);
 	module_put(prev ? prev->owner : NULL);
 	for (i = ARRAY_SIZE(ephport_builtin); i-- > 0;)
 		ephport_unregister_strategy(&ephport_builtin[i]);

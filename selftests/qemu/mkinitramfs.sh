@@ -22,7 +22,7 @@ payload=${3:?usage}
 out=${4:?usage}
 here=$(cd "$(dirname "$0")" && pwd)
 # Unset: veth and sctp; set but empty: none (a kernel with all built in).
-kmods=${EPHPORT_VM_KMODS-veth sctp}
+kmods=${EPHPORT_VM_KMODS-veth sctp configfs}
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 

@@ -1,0 +1,763 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scoped policies: rules that give some sockets a range or a strategy of
+ * their own, chosen by the socket's cgroup, owner, network namespace,
+ * protocol and allocation path.  The first enabled rule that matches, by
+ * priority (lower first, then by name), applies; no match means the
+ * global settings.
+ *
+ * Rules are configfs items, /sys/kernel/config/ephport/rules/NAME, one
+ * attribute per setting.  A new rule is disabled, so it can be set up
+ * before it applies.  Every change publishes a fresh array of the enabled
+ * rules' settings, which allocations read inside their ephport_srcu
+ * section; the previous array, and the references it held, go once no
+ * allocation can still see it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cgroup.h>
+#include <linux/configfs.h>
+#include <linux/cred.h>
+#include <linux/ctype.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uidgid.h>
+#include <net/sock.h>
+
+#include "ephport.h"
+
+#define EPHPORT_RULE_PRIORITY	100
+#define EPHPORT_CGROUP_PATH_MAX	1024
+
+enum {
+	EPHPORT_RULE_ANY_PATH,
+	EPHPORT_RULE_CONNECT,
+	EPHPORT_RULE_BIND,
+};
+
+/* What a rule matches and what it does: immutable once published. */
+struct ephport_rule_conf {
+	struct cgroup *cgroup;		/* a reference, or NULL: any */
+	kuid_t uid_min, uid_max;	/* uid_min invalid: any */
+	u32 netns;			/* inode number, 0: any */
+	u8 proto;			/* IPPROTO_TCP, IPPROTO_UDP, 0: any */
+	u8 path;
+	u16 priority;
+	bool enabled;
+	u32 range;			/* or EPHPORT_RANGE_AUTO */
+	const struct ephport_strategy *strategy;	/* a reference, or NULL */
+};
+
+struct ephport_rule {
+	struct config_item item;
+	struct list_head list;		/* by priority and name */
+	struct ephport_rule_conf conf;
+	char *cgroup_path;		/* as written */
+	struct ephport_rule_stats __percpu *stats;
+	char name[EPHPORT_RULE_NAME_MAX];
+};
+
+struct ephport_ruleset {
+	unsigned int n;
+	struct {
+		struct ephport_rule_conf conf;
+		const struct ephport_rule *rule;
+	} entries[];
+};
+
+/* Protects ephport_rules, every rule's conf and cgroup_path, and publishing. */
+static DEFINE_MUTEX(ephport_rules_lock);
+static LIST_HEAD(ephport_rules);
+static struct ephport_ruleset __rcu *ephport_ruleset;
+
+static struct ephport_rule *to_rule(struct config_item *item)
+{
+	return container_of(item, struct ephport_rule, item);
+}
+
+static bool ephport_rule_matches(const struct ephport_rule_conf *c,
+				 const struct sock *sk, enum ephport_path path)
+{
+	bool connect = path <= EPHPORT_TCP6_CONNECT;
+
+	if (c->proto && c->proto != sk->sk_protocol)
+		return false;
+	if ((c->path == EPHPORT_RULE_CONNECT && !connect) ||
+	    (c->path == EPHPORT_RULE_BIND && connect))
+		return false;
+	if (c->netns && c->netns != sock_net(sk)->ns.inum)
+		return false;
+	if (uid_valid(c->uid_min) &&
+	    (uid_lt(sk->sk_uid, c->uid_min) || uid_gt(sk->sk_uid, c->uid_max)))
+		return false;
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	if (c->cgroup) {
+		/* The cgroup the socket was created in, as for cgroup BPF. */
+		struct sock_cgroup_data *skcd = (void *)&sk->sk_cgrp_data;
+
+		if (!cgroup_is_descendant(sock_cgroup_ptr(skcd), c->cgroup))
+			return false;
+	}
+#endif
+	return true;
+}
+
+/* Caller is in an ephport_srcu read section, which @p is valid within. */
+void ephport_policy_get(const struct sock *sk, enum ephport_path path,
+			struct ephport_policy *p)
+{
+	const struct ephport_ruleset *set;
+	unsigned int i;
+
+	p->strategy = ephport_strategy_get_active();
+	p->range = READ_ONCE(ephport_range);
+	p->rule = NULL;
+	p->rule_range = false;
+
+	set = srcu_dereference(ephport_ruleset, &ephport_srcu);
+	if (!set)
+		return;
+	for (i = 0; i < set->n; i++) {
+		const struct ephport_rule_conf *c = &set->entries[i].conf;
+
+		if (!ephport_rule_matches(c, sk, path))
+			continue;
+		if (c->strategy)
+			p->strategy = c->strategy;
+		if (c->range != EPHPORT_RANGE_AUTO) {
+			p->range = c->range;
+			p->rule_range = true;
+		}
+		p->rule = set->entries[i].rule;
+		return;
+	}
+}
+
+const char *ephport_rule_name(const struct ephport_rule *r)
+{
+	return r->name;
+}
+
+void ephport_rule_count(const struct ephport_rule *r, const struct ephport_alloc *a)
+{
+	struct ephport_rule_stats *s = get_cpu_ptr(r->stats);
+
+	if (a->result)
+		s->failures++;
+	else
+		s->allocations++;
+	s->probes += a->probes;
+	if (a->probes > s->max_probes)
+		s->max_probes = a->probes;
+	put_cpu_ptr(r->stats);
+}
+
+static void ephport_rule_stats_sum(const struct ephport_rule *r,
+				   struct ephport_rule_stats *sum)
+{
+	unsigned int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct ephport_rule_stats *s = per_cpu_ptr(r->stats, cpu);
+
+		sum->allocations += READ_ONCE(s->allocations);
+		sum->failures += READ_ONCE(s->failures);
+		sum->probes += READ_ONCE(s->probes);
+		sum->max_probes = max(sum->max_probes, READ_ONCE(s->max_probes));
+	}
+}
+
+/* The rule table of /proc/net/ephport/stats, after a blank line. */
+void ephport_rules_show(struct seq_file *seq)
+{
+	struct ephport_rule_stats sum;
+	struct ephport_rule *r;
+
+	mutex_lock(&ephport_rules_lock);
+	if (list_empty(&ephport_rules))
+		goto out;
+	seq_printf(seq, "\n%-15s %8s %7s %11s %10s %10s %10s\n", "rule",
+		   "priority", "enabled", "allocations", "failures", "probes",
+		   "max_probes");
+	list_for_each_entry(r, &ephport_rules, list) {
+		ephport_rule_stats_sum(r, &sum);
+		seq_printf(seq, "%-15s %8u %7u %11llu %10llu %10llu %10llu\n",
+			   r->name, r->conf.priority, r->conf.enabled,
+			   sum.allocations, sum.failures, sum.probes,
+			   sum.max_probes);
+	}
+out:
+	mutex_unlock(&ephport_rules_lock);
+}
+
+/* The list stays sorted by priority, then name. */
+static void ephport_rule_link(struct ephport_rule *r)
+{
+	struct ephport_rule *pos;
+
+	list_for_each_entry(pos, &ephport_rules, list) {
+		if (pos->conf.priority > r->conf.priority ||
+		    (pos->conf.priority == r->conf.priority &&
+		     strcmp(pos->name, r->name) > 0))
+			break;
+	}
+	list_add_tail(&r->list, &pos->list);
+}
+
+/*
+ * Give @r the settings @c and publish the enabled rules, or, with @c NULL,
+ * take @r out.  Once no allocation can see the previous settings, drop
+ * the references they held that @c does not keep.
+ */
+static int ephport_rule_update(struct ephport_rule *r,
+			       const struct ephport_rule_conf *c)
+{
+	struct ephport_rule_conf old = r->conf;
+	struct ephport_ruleset *set = NULL, *prev;
+	struct ephport_rule *pos;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&ephport_rules_lock);
+
+	list_del(&r->list);
+	if (c) {
+		r->conf = *c;
+		ephport_rule_link(r);
+	}
+	list_for_each_entry(pos, &ephport_rules, list)
+		n += pos->conf.enabled;
+	if (n) {
+		/* Taking a rule out must not fail. */
+		set = kmalloc(struct_size(set, entries, n),
+			      c ? GFP_KERNEL : GFP_KERNEL | __GFP_NOFAIL);
+		if (!set) {
+			if (c)
+				list_del(&r->list);
+			r->conf = old;
+			ephport_rule_link(r);
+			return -ENOMEM;
+		}
+		set->n = 0;
+		list_for_each_entry(pos, &ephport_rules, list) {
+			if (!pos->conf.enabled)
+				continue;
+			set->entries[set->n].conf = pos->conf;
+			set->entries[set->n].rule = pos;
+			set->n++;
+		}
+	}
+	prev = rcu_replace_pointer(ephport_ruleset, set,
+				   lockdep_is_held(&ephport_rules_lock));
+	synchronize_srcu(&ephport_srcu);
+	kfree(prev);
+
+	/* A rule taken out keeps its references until released. */
+	if (c && old.cgroup && old.cgroup != c->cgroup)
+		cgroup_put(old.cgroup);
+	if (c && old.strategy && old.strategy != c->strategy)
+		ephport_strategy_put(old.strategy);
+	return 0;
+}
+
+/*
+ * A value as written to an attribute: printable text, optionally followed
+ * by one newline, possibly empty (which clears the setting).  Returns the
+ * length without the newline, or -EINVAL.
+ */
+static int ephport_rule_value(const char *buf, size_t len, size_t max)
+{
+	size_t i;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len > max)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!isprint(buf[i]))
+			return -EINVAL;
+	return len;
+}
+
+/* @buf's value as a C string in @s, of at most @size - 1 characters. */
+static int ephport_rule_string(const char *buf, size_t len, char *s, size_t size)
+{
+	int n = ephport_rule_value(buf, len, size - 1);
+
+	if (n < 0)
+		return n;
+	memcpy(s, buf, n);
+	s[n] = '\0';
+	return n;
+}
+
+#define EPHPORT_RULE_STORE(field, parse)				\
+static ssize_t ephport_rule_##field##_store(struct config_item *item,	\
+					    const char *buf,		\
+					    size_t count)		\
+{									\
+	struct ephport_rule *r = to_rule(item);				\
+	struct ephport_rule_conf c;					\
+	int err;							\
+									\
+	mutex_lock(&ephport_rules_lock);				\
+	c = r->conf;							\
+	err = parse(buf, count, &c);					\
+	if (!err)							\
+		err = ephport_rule_update(r, &c);			\
+	mutex_unlock(&ephport_rules_lock);				\
+	return err ?: count;						\
+}
+
+/* cgroup: a cgroup v2 path, as in /proc/PID/cgroup; empty for any. */
+static ssize_t ephport_rule_cgroup_show(struct config_item *item, char *page)
+{
+	struct ephport_rule *r = to_rule(item);
+	ssize_t len;
+
+	mutex_lock(&ephport_rules_lock);
+	len = scnprintf(page, PAGE_SIZE, "%s\n", r->cgroup_path ?: "");
+	mutex_unlock(&ephport_rules_lock);
+	return len;
+}
+
+static ssize_t ephport_rule_cgroup_store(struct config_item *item,
+					 const char *buf, size_t count)
+{
+	struct ephport_rule *r = to_rule(item);
+	struct cgroup *cgroup = NULL;
+	struct ephport_rule_conf c;
+	char *path = NULL;
+	int n, err;
+
+	n = ephport_rule_value(buf, count, EPHPORT_CGROUP_PATH_MAX);
+	if (n < 0 || (n && buf[0] != '/'))
+		return -EINVAL;
+	if (n) {
+		if (!IS_ENABLED(CONFIG_SOCK_CGROUP_DATA))
+			return -EOPNOTSUPP;
+		path = kmemdup_nul(buf, n, GFP_KERNEL);
+		if (!path)
+			return -ENOMEM;
+		cgroup = cgroup_get_from_path(path);
+		if (IS_ERR(cgroup)) {
+			kfree(path);
+			return PTR_ERR(cgroup);
+		}
+	}
+
+	mutex_lock(&ephport_rules_lock);
+	c = r->conf;
+	c.cgroup = cgroup;
+	if (cgroup && cgroup == r->conf.cgroup) {
+		cgroup_put(cgroup);	/* the rule holds one already */
+		err = 0;
+	} else {
+		err = ephport_rule_update(r, &c);
+		if (err && cgroup)
+			cgroup_put(cgroup);
+	}
+	if (!err)
+		swap(r->cgroup_path, path);
+	mutex_unlock(&ephport_rules_lock);
+	kfree(path);
+	return err ?: count;
+}
+
+/* uid: "UID" or "MIN-MAX", in the writer's user namespace; empty for any. */
+static ssize_t ephport_rule_uid_show(struct config_item *item, char *page)
+{
+	struct ephport_rule *r = to_rule(item);
+	struct user_namespace *ns = current_user_ns();
+	ssize_t len;
+
+	mutex_lock(&ephport_rules_lock);
+	if (!uid_valid(r->conf.uid_min))
+		len = sprintf(page, "\n");
+	else if (uid_eq(r->conf.uid_min, r->conf.uid_max))
+		len = sprintf(page, "%u\n", from_kuid_munged(ns, r->conf.uid_min));
+	else
+		len = sprintf(page, "%u-%u\n", from_kuid_munged(ns, r->conf.uid_min),
+			      from_kuid_munged(ns, r->conf.uid_max));
+	mutex_unlock(&ephport_rules_lock);
+	return len;
+}
+
+static int ephport_rule_parse_uid(const char *buf, size_t count,
+				  struct ephport_rule_conf *c)
+{
+	struct user_namespace *ns = current_user_ns();
+	char s[24], *dash;
+	u32 min, max;
+	int n;
+
+	n = ephport_rule_string(buf, count, s, sizeof(s));
+	if (n <= 0) {
+		c->uid_min = INVALID_UID;
+		c->uid_max = INVALID_UID;
+		return n;
+	}
+	dash = strchr(s, '-');
+	if (dash)
+		*dash++ = '\0';
+	if (!isdigit(s[0]) || kstrtou32(s, 10, &min))
+		return -EINVAL;
+	max = min;
+	if (dash && (!isdigit(dash[0]) || kstrtou32(dash, 10, &max)))
+		return -EINVAL;
+	c->uid_min = make_kuid(ns, min);
+	c->uid_max = make_kuid(ns, max);
+	if (!uid_valid(c->uid_min) || !uid_valid(c->uid_max) ||
+	    uid_gt(c->uid_min, c->uid_max))
+		return -EINVAL;
+	return 0;
+}
+
+EPHPORT_RULE_STORE(uid, ephport_rule_parse_uid)
+
+/* netns: a network namespace's inode number; empty for any. */
+static ssize_t ephport_rule_netns_show(struct config_item *item, char *page)
+{
+	u32 netns = READ_ONCE(to_rule(item)->conf.netns);
+
+	return netns ? sprintf(page, "%u\n", netns) : sprintf(page, "\n");
+}
+
+static int ephport_rule_parse_netns(const char *buf, size_t count,
+				    struct ephport_rule_conf *c)
+{
+	char s[16];
+	int n;
+
+	n = ephport_rule_string(buf, count, s, sizeof(s));
+	if (n <= 0) {
+		c->netns = 0;
+		return n;
+	}
+	if (!isdigit(s[0]) || kstrtou32(s, 10, &c->netns) || !c->netns)
+		return -EINVAL;
+	return 0;
+}
+
+EPHPORT_RULE_STORE(netns, ephport_rule_parse_netns)
+
+/* proto: "tcp" or "udp"; empty for any. */
+static ssize_t ephport_rule_proto_show(struct config_item *item, char *page)
+{
+	switch (READ_ONCE(to_rule(item)->conf.proto)) {
+	case IPPROTO_TCP:
+		return sprintf(page, "tcp\n");
+	case IPPROTO_UDP:
+		return sprintf(page, "udp\n");
+	}
+	return sprintf(page, "\n");
+}
+
+static int ephport_rule_parse_proto(const char *buf, size_t count,
+				    struct ephport_rule_conf *c)
+{
+	char s[8];
+	int n;
+
+	n = ephport_rule_string(buf, count, s, sizeof(s));
+	if (n < 0)
+		return n;
+	if (!n)
+		c->proto = 0;
+	else if (!strcmp(s, "tcp"))
+		c->proto = IPPROTO_TCP;
+	else if (!strcmp(s, "udp"))
+		c->proto = IPPROTO_UDP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+EPHPORT_RULE_STORE(proto, ephport_rule_parse_proto)
+
+/* path: "connect" (TCP connect()) or "bind" (bind(0), listen(), UDP). */
+static ssize_t ephport_rule_path_show(struct config_item *item, char *page)
+{
+	switch (READ_ONCE(to_rule(item)->conf.path)) {
+	case EPHPORT_RULE_CONNECT:
+		return sprintf(page, "connect\n");
+	case EPHPORT_RULE_BIND:
+		return sprintf(page, "bind\n");
+	}
+	return sprintf(page, "\n");
+}
+
+static int ephport_rule_parse_path(const char *buf, size_t count,
+				   struct ephport_rule_conf *c)
+{
+	char s[8];
+	int n;
+
+	n = ephport_rule_string(buf, count, s, sizeof(s));
+	if (n < 0)
+		return n;
+	if (!n)
+		c->path = EPHPORT_RULE_ANY_PATH;
+	else if (!strcmp(s, "connect"))
+		c->path = EPHPORT_RULE_CONNECT;
+	else if (!strcmp(s, "bind"))
+		c->path = EPHPORT_RULE_BIND;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+EPHPORT_RULE_STORE(path, ephport_rule_parse_path)
+
+/* range: as the global range; "auto" or empty for the global one. */
+static ssize_t ephport_rule_range_show(struct config_item *item, char *page)
+{
+	u32 range = READ_ONCE(to_rule(item)->conf.range);
+
+	if (range == EPHPORT_RANGE_AUTO)
+		return sprintf(page, "auto\n");
+	return sprintf(page, "%u %u\n", range & 0xffff, range >> 16);
+}
+
+static int ephport_rule_parse_range(const char *buf, size_t count,
+				    struct ephport_rule_conf *c)
+{
+	if (!ephport_rule_value(buf, count, 0)) {
+		c->range = EPHPORT_RANGE_AUTO;
+		return 0;
+	}
+	return ephport_parse_range(buf, count, &c->range);
+}
+
+EPHPORT_RULE_STORE(range, ephport_rule_parse_range)
+
+/* strategy: a registered strategy's name; empty for the global one. */
+static ssize_t ephport_rule_strategy_show(struct config_item *item, char *page)
+{
+	struct ephport_rule *r = to_rule(item);
+	ssize_t len;
+
+	mutex_lock(&ephport_rules_lock);
+	len = sprintf(page, "%s\n", r->conf.strategy ? r->conf.strategy->name : "");
+	mutex_unlock(&ephport_rules_lock);
+	return len;
+}
+
+static ssize_t ephport_rule_strategy_store(struct config_item *item,
+					   const char *buf, size_t count)
+{
+	struct ephport_rule *r = to_rule(item);
+	const struct ephport_strategy *s = NULL;
+	char name[EPHPORT_STRATEGY_NAME_MAX];
+	struct ephport_rule_conf c;
+	int err;
+
+	if (ephport_rule_value(buf, count, EPHPORT_STRATEGY_NAME_MAX)) {
+		if (ephport_parse_strategy(buf, count, name))
+			return -EINVAL;
+		s = ephport_strategy_get(name);
+		if (!s)
+			return -EINVAL;
+	}
+
+	mutex_lock(&ephport_rules_lock);
+	c = r->conf;
+	c.strategy = s;
+	if (s && s == r->conf.strategy) {
+		ephport_strategy_put(s);	/* the rule holds one already */
+		err = 0;
+	} else {
+		err = ephport_rule_update(r, &c);
+		if (err && s)
+			ephport_strategy_put(s);
+	}
+	mutex_unlock(&ephport_rules_lock);
+	return err ?: count;
+}
+
+/* priority: 0 to 65535, lower first. */
+static ssize_t ephport_rule_priority_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "%u\n", READ_ONCE(to_rule(item)->conf.priority));
+}
+
+static int ephport_rule_parse_priority(const char *buf, size_t count,
+				       struct ephport_rule_conf *c)
+{
+	char s[8];
+
+	if (ephport_rule_string(buf, count, s, sizeof(s)) <= 0 ||
+	    !isdigit(s[0]) || kstrtou16(s, 10, &c->priority))
+		return -EINVAL;
+	return 0;
+}
+
+EPHPORT_RULE_STORE(priority, ephport_rule_parse_priority)
+
+/* enabled: 1 once the rule is to apply; a new rule is disabled. */
+static ssize_t ephport_rule_enabled_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "%u\n", READ_ONCE(to_rule(item)->conf.enabled));
+}
+
+static int ephport_rule_parse_enabled(const char *buf, size_t count,
+				      struct ephport_rule_conf *c)
+{
+	return ephport_parse_enabled(buf, count, &c->enabled);
+}
+
+EPHPORT_RULE_STORE(enabled, ephport_rule_parse_enabled)
+
+static ssize_t ephport_rule_stats_show(struct config_item *item, char *page)
+{
+	struct ephport_rule_stats sum;
+
+	ephport_rule_stats_sum(to_rule(item), &sum);
+	return sprintf(page, "allocations %llu\nfailures %llu\nprobes %llu\nmax_probes %llu\n",
+		       sum.allocations, sum.failures, sum.probes, sum.max_probes);
+}
+
+CONFIGFS_ATTR(ephport_rule_, cgroup);
+CONFIGFS_ATTR(ephport_rule_, uid);
+CONFIGFS_ATTR(ephport_rule_, netns);
+CONFIGFS_ATTR(ephport_rule_, proto);
+CONFIGFS_ATTR(ephport_rule_, path);
+CONFIGFS_ATTR(ephport_rule_, range);
+CONFIGFS_ATTR(ephport_rule_, strategy);
+CONFIGFS_ATTR(ephport_rule_, priority);
+CONFIGFS_ATTR(ephport_rule_, enabled);
+CONFIGFS_ATTR_RO(ephport_rule_, stats);
+
+static struct configfs_attribute *ephport_rule_attrs[] = {
+	&ephport_rule_attr_cgroup,
+	&ephport_rule_attr_uid,
+	&ephport_rule_attr_netns,
+	&ephport_rule_attr_proto,
+	&ephport_rule_attr_path,
+	&ephport_rule_attr_range,
+	&ephport_rule_attr_strategy,
+	&ephport_rule_attr_priority,
+	&ephport_rule_attr_enabled,
+	&ephport_rule_attr_stats,
+	NULL,
+};
+
+/* Out of the published rules already: no allocation uses it any more. */
+static void ephport_rule_release(struct config_item *item)
+{
+	struct ephport_rule *r = to_rule(item);
+
+	if (r->conf.cgroup)
+		cgroup_put(r->conf.cgroup);
+	if (r->conf.strategy)
+		ephport_strategy_put(r->conf.strategy);
+	free_percpu(r->stats);
+	kfree(r->cgroup_path);
+	kfree(r);
+}
+
+static struct configfs_item_operations ephport_rule_item_ops = {
+	.release = ephport_rule_release,
+};
+
+static const struct config_item_type ephport_rule_type = {
+	.ct_item_ops = &ephport_rule_item_ops,
+	.ct_attrs = ephport_rule_attrs,
+	.ct_owner = THIS_MODULE,
+};
+
+/* A rule's name: [A-Za-z0-9_.-], as long as the allocation log shows. */
+static bool ephport_rule_name_valid(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (!len || len >= EPHPORT_RULE_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("_.-", name[i]))
+			return false;
+	return true;
+}
+
+static struct config_item *ephport_rule_make(struct config_group *group,
+					     const char *name)
+{
+	struct ephport_rule *r;
+
+	if (!ephport_rule_name_valid(name))
+		return ERR_PTR(-EINVAL);
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	r->stats = alloc_percpu(struct ephport_rule_stats);
+	if (!r->stats) {
+		kfree(r);
+		return ERR_PTR(-ENOMEM);
+	}
+	strscpy(r->name, name, sizeof(r->name));
+	r->conf.uid_min = INVALID_UID;
+	r->conf.uid_max = INVALID_UID;
+	r->conf.priority = EPHPORT_RULE_PRIORITY;
+	r->conf.range = EPHPORT_RANGE_AUTO;
+	config_item_init_type_name(&r->item, name, &ephport_rule_type);
+
+	mutex_lock(&ephport_rules_lock);
+	ephport_rule_link(r);
+	mutex_unlock(&ephport_rules_lock);
+	return &r->item;
+}
+
+static void ephport_rule_drop(struct config_group *group,
+			      struct config_item *item)
+{
+	struct ephport_rule *r = to_rule(item);
+
+	mutex_lock(&ephport_rules_lock);
+	ephport_rule_update(r, NULL);
+	mutex_unlock(&ephport_rules_lock);
+	config_item_put(item);
+}
+
+static struct configfs_group_operations ephport_rules_group_ops = {
+	.make_item = ephport_rule_make,
+	.drop_item = ephport_rule_drop,
+};
+
+static const struct config_item_type ephport_rules_type = {
+	.ct_group_ops = &ephport_rules_group_ops,
+	.ct_owner = THIS_MODULE,
+};
+
+static const struct config_item_type ephport_subsys_type = {
+	.ct_owner = THIS_MODULE,
+};
+
+static struct config_group ephport_rules_group;
+
+static struct configfs_subsystem ephport_subsys = {
+	.su_group = {
+		.cg_item = {
+			.ci_namebuf = "ephport",
+			.ci_type = &ephport_subsys_type,
+		},
+	},
+};
+
+int ephport_rules_init(void)
+{
+	config_group_init(&ephport_subsys.su_group);
+	mutex_init(&ephport_subsys.su_mutex);
+	config_group_init_type_name(&ephport_rules_group, "rules",
+				    &ephport_rules_type);
+	configfs_add_default_group(&ephport_rules_group, &ephport_subsys.su_group);
+	return configfs_register_subsystem(&ephport_subsys);
+}
+
+/* configfs holds a module reference per rule: none is left. */
+void ephport_rules_uninit(void)
+{
+	configfs_unregister_subsystem(&ephport_subsys);
+}
