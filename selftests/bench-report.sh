@@ -3,7 +3,8 @@
 #
 # bench-report.sh OUTDIR LOG... - turn the benchmark's console logs into
 # OUTDIR/<series>.csv and OUTDIR/<series>.png (time per operation against
-# occupancy, a panel per workload, a line per allocator).  A log's series
+# occupancy, a panel per workload, a line per allocator), and
+# OUTDIR/<series>-rules.csv (the cost of walking past the rules).  A log's series
 # is its file name up to the first "-" (6.12-bench.log -> 6.12).
 
 set -eu
@@ -21,6 +22,15 @@ for log in "$@"; do
 	fi
 	echo "# $csv"
 	column -s, -t <"$csv" 2>/dev/null || cat "$csv"
+	# The scoped-policy lookup cost, when measured.
+	rules=$out/$series-rules.csv
+	tr -d '\r' <"$log" | sed -n 's/^bench-rules-csv: //p' >"$rules"
+	if [ -s "$rules" ]; then
+		echo "# $rules"
+		column -s, -t <"$rules" 2>/dev/null || cat "$rules"
+	else
+		rm -f "$rules"
+	fi
 	command -v gnuplot >/dev/null || continue
 	gnuplot <<GP
 set datafile separator ","

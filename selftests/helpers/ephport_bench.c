@@ -18,14 +18,21 @@
  * the median over rounds of the per-round median time per operation, and
  * the mean and max probes per allocation from the module's statistics.
  *
+ * Then the cost of the scoped-policy lookup: udp-scattered at 0 % with
+ * random-pick, with no rule and with RULES rules that the allocations
+ * walk past (each fails on its last check, the cgroup), interleaved over
+ * 3 x ROUNDS rounds of 10 x OPS operations; output lines are prefixed
+ * "bench-rules-csv: " (rules,median_ns,delta_ns).
+ *
  * usage: ephport_bench [-r ROUNDS] [-n OPS] [-o OCC,OCC,...] [-w WORKLOAD]
- *                      [-s STRATEGY,...]
+ *                      [-s STRATEGY,...] [-R RULES]
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +45,7 @@
 #define MAX_ROUNDS	15
 #define MAX_ALLOCATORS	8
 #define MAX_OCC		8
+#define RULES_DIR	"/sys/kernel/config/ephport/rules"
 
 enum workload { CONNECT_FILLED, CONNECT_SCATTERED, BIND_SCATTERED, UDP_SCATTERED, WORKLOADS };
 
@@ -202,6 +210,84 @@ static int run_cell_isolated(enum workload w, int occ_pct, bool module, struct r
 	return len == sizeof(*r) && r->ok ? 0 : -1;
 }
 
+/* @n rules that match nothing the benchmark does: a cgroup nobody is in. */
+static int rules_add(int n)
+{
+	char path[128], value[64];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/ep_bench%d", i);
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -1;
+		snprintf(path, sizeof(path), RULES_DIR "/bench%d", i);
+		if (mkdir(path, 0755))
+			return -1;
+		snprintf(path, sizeof(path), RULES_DIR "/bench%d/cgroup", i);
+		snprintf(value, sizeof(value), "/ep_bench%d", i);
+		if (ep_write(path, value))
+			return -1;
+		snprintf(path, sizeof(path), RULES_DIR "/bench%d/range", i);
+		if (ep_write(path, "50000 50009"))
+			return -1;
+		snprintf(path, sizeof(path), RULES_DIR "/bench%d/enabled", i);
+		if (ep_write(path, "1"))
+			return -1;
+	}
+	return 0;
+}
+
+static void rules_del(int n)
+{
+	char path[128];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), RULES_DIR "/bench%d", i);
+		rmdir(path);
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/ep_bench%d", i);
+		rmdir(path);
+	}
+}
+
+/* The cost of walking past @nrules rules, against none. */
+static int bench_rules(int nrules, int rounds)
+{
+	double med[2][3 * MAX_ROUNDS], m[2];
+	int saved = ops, k, with, n = 0;
+	struct result r;
+
+	if (!ep_loaded() && ep_load(""))
+		return -1;
+	ep_write(EP_SYSFS "/strategy", "random-pick");
+	ep_write(EP_SYSFS "/range", "40000 49999");
+	ops *= 10;
+	for (k = 0; k < 3 * rounds; k++) {
+		for (with = 0; with < 2; with++) {
+			if (with && rules_add(nrules))
+				goto fail;
+			if (run_cell_isolated(UDP_SCATTERED, 0, true, &r))
+				goto fail;
+			med[with][n] = r.median_ns;
+			if (with)
+				rules_del(nrules);
+		}
+		n++;
+	}
+	ops = saved;
+	m[0] = median(med[0], n);
+	m[1] = median(med[1], n);
+	printf("bench-rules-csv: rules,median_ns,delta_ns\n");
+	printf("bench-rules-csv: 0,%.0f,0\n", m[0]);
+	printf("bench-rules-csv: %d,%.0f,%.0f\n", nrules, m[1], m[1] - m[0]);
+	return 0;
+fail:
+	ops = saved;
+	rules_del(nrules);
+	fprintf(stderr, "# rules benchmark failed\n");
+	return -1;
+}
+
 static int split(char *s, char **out, int max)
 {
 	int n = 0;
@@ -217,9 +303,10 @@ int main(int argc, char **argv)
 	char occ_arg[64] = "0,50,90,99", strat_arg[256] = "", *occ_s[MAX_OCC];
 	char *strats[MAX_ALLOCATORS];
 	int rounds = 3, occ[MAX_OCC], nocc, nalloc, only = -1, opt, w, o, a, k;
+	int nrules = 16;
 	struct rlimit rl = { 1 << 16, 1 << 16 };
 
-	while ((opt = getopt(argc, argv, "r:n:o:w:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:o:w:s:R:")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -238,9 +325,12 @@ int main(int argc, char **argv)
 		case 's':
 			snprintf(strat_arg, sizeof(strat_arg), "%s", optarg);
 			break;
+		case 'R':
+			nrules = atoi(optarg);
+			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...]\n",
+				"usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...] [-R RULES]\n",
 				argv[0]);
 			return 2;
 		}
@@ -285,6 +375,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "# round %d: %s done\n", k, strats[a]);
 		}
 	}
+	if (nrules > 0)
+		bench_rules(nrules, rounds);
 	ep_unload();
 
 	printf("bench-csv: %s\n",
