@@ -4,16 +4,22 @@
  *
  * Configuration lives in /sys/kernel/ephport (one value per file), the
  * statistics and the allocation log of the current network namespace in
- * /proc/net/ephport.  Both roots can be overridden with $EPHPORT_SYSFS and
- * $EPHPORT_PROCFS, so the tool can be tested against fixture trees.
+ * /proc/net/ephport, the rules in /sys/kernel/config/ephport/rules (one
+ * configfs directory each).  The roots can be overridden with
+ * $EPHPORT_SYSFS, $EPHPORT_PROCFS and $EPHPORT_CONFIGFS, so the tool can be
+ * tested against fixture trees; $EPHPORT_CGROUP2 replaces the cgroup v2
+ * mount point found in /proc/self/mountinfo.
  *
  * Exit status: 0 success, 1 runtime error, 2 usage error.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/nsfs.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +41,9 @@
 #define RANGE_MIN 1024
 #define RANGE_MAX 65535
 #define VALUE_MAX 4096
+#define PRIORITY_MAX 65535
+#define RULE_NAME_MAX 15
+#define RULE_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
 static const char usage_text[] =
 	"Usage: " PROG " [-j|--json] [COMMAND [ARGS]]\n"
@@ -48,10 +58,18 @@ static const char usage_text[] =
 	"  log [-n N] [--json]            recent allocations, oldest first (the last N)\n"
 	"  watch [-i SECONDS] [-c COUNT]  live rates every SECONDS (default 1), COUNT times\n"
 	"  reset                          zero the statistics counters\n"
+	"  rule add NAME [MATCH...] [ACTION...] [priority N]\n"
+	"                                 add a rule and enable it.  MATCH: cgroup PATH,\n"
+	"                                 uid UID[-UID], netns NETNS, proto tcp|udp,\n"
+	"                                 path connect|bind.  ACTION: range LOW HIGH\n"
+	"                                 (or LOW-HIGH), strategy NAME.  Rules with a\n"
+	"                                 lower N are tried first (default 100)\n"
+	"  rule del NAME                  delete a rule\n"
+	"  rule list [--json]             the rules, in the order they are tried\n"
 	"  help                           print this text\n"
 	"\n"
 	"Options:\n"
-	"  -j, --json                     JSON output (status, stats, log)\n"
+	"  -j, --json                     JSON output (status, stats, log, rule list)\n"
 	"  -h, --help                     print this text\n"
 	"  -V, --version                  print the version\n";
 
@@ -83,6 +101,7 @@ static const struct {
 
 static const char *sysfs_root = "/sys/kernel/ephport";
 static const char *procfs_root = "/proc/net/ephport";
+static const char *configfs_root = "/sys/kernel/config/ephport";
 static bool json;
 
 static noreturn void die_(int status, const char *fmt, ...)
@@ -162,22 +181,22 @@ static char *attr_path(const char *name)
 	return path;
 }
 
-/* Read a sysfs attribute into buf without its trailing newline. */
-static void read_attr(const char *name, char *buf, size_t size)
+/* Read an attribute file into buf without its trailing newline. */
+static void read_file(const char *path, char *buf, size_t size)
 {
 	size_t len = 0;
 	ssize_t n;
 	int fd;
 
-	fd = open(attr_path(name), O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die(1, "cannot read %s: %s", attr_path(name), strerror(errno));
+		die(1, "cannot read %s: %s", path, strerror(errno));
 	while (len < size - 1) {
 		n = read(fd, buf + len, size - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			die(1, "cannot read %s: %s", attr_path(name), strerror(errno));
+			die(1, "cannot read %s: %s", path, strerror(errno));
 		if (n == 0)
 			break;
 		len += n;
@@ -186,6 +205,11 @@ static void read_attr(const char *name, char *buf, size_t size)
 	buf[len] = '\0';
 	if (len && buf[len - 1] == '\n')
 		buf[len - 1] = '\0';
+}
+
+static void read_attr(const char *name, char *buf, size_t size)
+{
+	read_file(attr_path(name), buf, size);
 }
 
 static unsigned long long read_num(const char *name)
@@ -199,8 +223,12 @@ static unsigned long long read_num(const char *name)
 	return v;
 }
 
-/* Write "value\n" with a single write(); 0 or -errno. */
-static int write_attr(const char *name, const char *value)
+/*
+ * Write "value\n" with a single write(); 0 or -errno.  Never O_CREAT: sysfs
+ * and configfs attributes exist (configfs creates a rule's attributes with
+ * its directory), and a missing one must show as ENOENT.
+ */
+static int write_file(const char *path, const char *value)
 {
 	char buf[VALUE_MAX];
 	int fd, len, err = 0;
@@ -209,7 +237,7 @@ static int write_attr(const char *name, const char *value)
 	len = snprintf(buf, sizeof(buf), "%s\n", value);
 	if (len >= (int)sizeof(buf))
 		return -EINVAL;
-	fd = open(attr_path(name), O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, buf, len);
@@ -220,6 +248,11 @@ static int write_attr(const char *name, const char *value)
 	if (close(fd) && !err)
 		err = -errno;
 	return err;
+}
+
+static int write_attr(const char *name, const char *value)
+{
+	return write_file(attr_path(name), value);
 }
 
 /* Report a failed write; EINVAL is left to the caller. */
@@ -241,7 +274,7 @@ static void write_or_die(const char *name, const char *value)
 	}
 }
 
-/* ---- procfs tables: a header line, then rows up to the first blank line ---- */
+/* ---- procfs tables: a header line, then rows up to a blank line ---- */
 
 struct ptable {
 	const char *path;
@@ -291,15 +324,20 @@ static int count_fields(const char *s)
 	return n;
 }
 
-/* 0, or -errno when the file cannot be opened; dies on malformed content. */
-static int read_ptable(const char *name, bool rest, struct ptable *t)
+/*
+ * Table number skip of a file (0: the first; each further one follows a
+ * blank line).  0, or -errno when the file cannot be opened; dies on
+ * malformed content.  A missing table other than the first has no columns.
+ */
+static int read_ptable(const char *name, int skip, bool rest, struct ptable *t)
 {
 	static char path[PATH_MAX];
 	char *line = NULL, *s;
+	bool first = !skip;
+	int n, lineno = 0;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *f;
-	int n;
 
 	snprintf(path, sizeof(path), "%s/%s", procfs_root, name);
 	memset(t, 0, sizeof(*t));
@@ -310,6 +348,11 @@ static int read_ptable(const char *name, bool rest, struct ptable *t)
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		if (len && line[len - 1] == '\n')
 			line[len - 1] = '\0';
+		lineno++;
+		if (skip) {
+			skip -= blank(line);
+			continue;
+		}
 		if (blank(line))
 			break;
 		s = xstrdup(line);
@@ -325,19 +368,20 @@ static int read_ptable(const char *name, bool rest, struct ptable *t)
 		if (rest && n == t->ncols - 1)
 			t->row[t->nrows][n++] = "";
 		if (n < t->ncols)
-			die(1, "malformed line %d in %s", t->nrows + 2, path);
+			die(1, "malformed line %d in %s", lineno, path);
 		t->nrows++;
 	}
 	if (ferror(f))
 		die(1, "cannot read %s: %s", path, strerror(errno));
 	fclose(f);
 	free(line);
-	if (!t->col)
+	if (!t->col && first)
 		die(1, "no header line in %s", path);
 	return 0;
 }
 
-static int ptable_col(const struct ptable *t, const char *name)
+/* The index of a column, -1 if there is none. */
+static int ptable_find(const struct ptable *t, const char *name)
 {
 	int i;
 
@@ -345,12 +389,21 @@ static int ptable_col(const struct ptable *t, const char *name)
 		if (!strcmp(t->col[i], name))
 			return i;
 	}
-	die(1, "no column \"%s\" in %s", name, t->path);
+	return -1;
+}
+
+static int ptable_col(const struct ptable *t, const char *name)
+{
+	int i = ptable_find(t, name);
+
+	if (i < 0)
+		die(1, "no column \"%s\" in %s", name, t->path);
+	return i;
 }
 
 static void read_ptable_or_die(const char *name, bool rest, struct ptable *t)
 {
-	int err = read_ptable(name, rest, t);
+	int err = read_ptable(name, 0, rest, t);
 
 	if (err)
 		die(1, "cannot read %s: %s", t->path, strerror(-err));
@@ -665,7 +718,7 @@ static int do_status(int argc, char **argv)
 	total[2] = read_num("stats/probes");
 
 	/* Per path: global counts from sysfs, this namespace's from procfs. */
-	have_netns = !read_ptable("stats", false, &pt);
+	have_netns = !read_ptable("stats", 0, false, &pt);
 	for (i = 0; i < (int)ARRAY_SIZE(paths); i++) {
 		global[i] = read_num(paths[i].attr);
 		netns[i] = -1;
@@ -712,25 +765,31 @@ static void parse_range(int argc, char **argv, char *value, size_t size)
 	snprintf(value, size, "%llu %llu", low, high);
 }
 
-static void set_strategy(int argc, char **argv)
+/* A usage error unless name is one of the available strategies. */
+static void check_strategy(const char *name)
 {
 	char avail[VALUE_MAX], list[VALUE_MAX], *s, *tok;
+
+	check_module();
+	read_attr("available_strategies", avail, sizeof(avail));
+	snprintf(list, sizeof(list), "%s", avail);
+	s = list;
+	while ((tok = strtok_r(s, " \t", &s))) {
+		if (!strcmp(tok, name))
+			return;
+	}
+	die(EXIT_USAGE, "unknown strategy \"%s\" (available: %s)", name, avail);
+}
+
+static void set_strategy(int argc, char **argv)
+{
 	int err;
 
 	if (argc < 1)
 		usage_error();
 	if (argc > 1)
 		unknown_arg("Argument", argv[1]);
-	check_module();
-	read_attr("available_strategies", avail, sizeof(avail));
-	snprintf(list, sizeof(list), "%s", avail);
-	s = list;
-	while ((tok = strtok_r(s, " \t", &s))) {
-		if (!strcmp(tok, argv[0]))
-			break;
-	}
-	if (!tok)
-		die(EXIT_USAGE, "unknown strategy \"%s\" (available: %s)", argv[0], avail);
+	check_strategy(argv[0]);
 	err = write_attr("strategy", argv[0]);
 	if (err) {
 		write_failed("strategy", err);
@@ -780,14 +839,116 @@ static int do_reset(int argc, char **argv)
 	return 0;
 }
 
+/* The probe-count histogram: allocations that needed N probes. */
+static void print_histogram(const struct ptable *pt, int r)
+{
+	struct table t = { .align = "l", .ncols = 1 };
+	int i, j;
+
+	for (j = 0; j < pt->ncols; j++)
+		t.ncols += bucket_col(pt->col[j]);
+	if (t.ncols == 1)
+		return;
+	printf("\nallocations by probes needed:\n");
+	cell(&t, "path");
+	for (j = 0; j < pt->ncols; j++) {
+		if (bucket_col(pt->col[j]))
+			cell(&t, "%s", pt->col[j]);
+	}
+	for (i = 0; i < pt->nrows; i++) {
+		cell(&t, "%s", pt->row[i][r]);
+		for (j = 0; j < pt->ncols; j++) {
+			if (bucket_col(pt->col[j]))
+				cell(&t, "%llu", ptable_num(pt, i, j));
+		}
+	}
+	table_print(&t);
+}
+
+/* The per-rule table of the statistics, after the per-path one. */
+enum { RS_RULE, RS_PRIO, RS_ENABLED, RS_ALLOCS, RS_FAILS, RS_PROBES, RS_MAX, RS_NCOLS };
+
+static const char * const rule_stats_col[] = {
+	"rule", "priority", "enabled", "allocations", "failures", "probes", "max_probes"
+};
+
+/*
+ * Read and check the per-rule table: false if there is none (older modules
+ * have none; another kind of table there is ignored).
+ */
+static bool read_rule_stats(struct ptable *rt, int *col)
+{
+	int i, j;
+
+	if (read_ptable("stats", 1, false, rt))
+		return false;
+	for (j = 0; j < RS_NCOLS; j++)
+		col[j] = ptable_find(rt, rule_stats_col[j]);
+	if (col[RS_RULE] < 0 || col[RS_ALLOCS] < 0 || col[RS_FAILS] < 0 || col[RS_PROBES] < 0)
+		return false;
+	for (j = 0; j < RS_NCOLS; j++)
+		col[j] = ptable_col(rt, rule_stats_col[j]);
+	for (i = 0; i < rt->nrows; i++) {
+		for (j = RS_PRIO; j < RS_NCOLS; j++)
+			ptable_num(rt, i, col[j]);
+		if (ptable_num(rt, i, col[RS_ENABLED]) > 1)
+			die(1, "malformed enabled \"%s\" in %s", rt->row[i][col[RS_ENABLED]],
+			    rt->path);
+	}
+	return true;
+}
+
+/* Text: a table after a blank line, if there are rules; JSON: "rules":[...] */
+static void print_rule_stats(const struct ptable *rt, const int *col)
+{
+	struct table t = { .align = "lrl", .ncols = RS_NCOLS + 1 };
+	unsigned long long v[RS_NCOLS];
+	int i, j;
+
+	if (json) {
+		fputs("\"rules\":[", stdout);
+	} else {
+		for (j = 0; j < RS_NCOLS; j++)
+			cell(&t, "%s", rule_stats_col[j]);
+		cell(&t, "probes/alloc");
+	}
+	for (i = 0; i < rt->nrows; i++) {
+		for (j = RS_PRIO; j < RS_NCOLS; j++)
+			v[j] = ptable_num(rt, i, col[j]);
+		if (!json) {
+			cell(&t, "%s", rt->row[i][col[RS_RULE]]);
+			cell(&t, "%llu", v[RS_PRIO]);
+			cell(&t, "%s", v[RS_ENABLED] ? "yes" : "no");
+			for (j = RS_ALLOCS; j < RS_NCOLS; j++)
+				cell(&t, "%llu", v[j]);
+			cell(&t, "%.2f", ratio(v[RS_PROBES], v[RS_ALLOCS]));
+			continue;
+		}
+		fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
+		json_str(rt->row[i][col[RS_RULE]]);
+		printf(",\"priority\":%llu,\"enabled\":%s", v[RS_PRIO],
+		       v[RS_ENABLED] ? "true" : "false");
+		for (j = RS_ALLOCS; j < RS_NCOLS; j++)
+			printf(",\"%s\":%llu", rule_stats_col[j], v[j]);
+		putchar('}');
+	}
+	if (json) {
+		putchar(']');
+	} else if (rt->nrows) {
+		putchar('\n');
+		table_print(&t);
+	}
+}
+
 static int do_stats(int argc, char **argv)
 {
 	static const char * const num[] = { "allocations", "failures", "probes", "max_probes" };
 	struct table t = { .align = "l", .ncols = 6 };
-	int i, j, r, col[ARRAY_SIZE(num)];
+	int i, j, r, col[ARRAY_SIZE(num)], rcol[RS_NCOLS];
 	unsigned long long v[ARRAY_SIZE(num)];
-	struct ptable pt;
+	struct ptable pt, rt;
 	const char *val, *sep;
+	bool rules;
 
 	for (i = 1; i < argc; i++) {
 		next_opt(&i, argc, argv, "", &val);
@@ -798,6 +959,7 @@ static int do_stats(int argc, char **argv)
 	r = ptable_col(&pt, "path");
 	for (j = 0; j < (int)ARRAY_SIZE(num); j++)
 		col[j] = ptable_col(&pt, num[j]);
+	rules = read_rule_stats(&rt, rcol);
 
 	if (!json) {
 		cell(&t, "path");
@@ -829,31 +991,16 @@ static int do_stats(int argc, char **argv)
 		fputs("}}", stdout);
 	}
 	if (json) {
+		fputs(rules && pt.nrows ? "," : "", stdout);
+		if (rules)
+			print_rule_stats(&rt, rcol);
 		puts("}");
 		return 0;
 	}
 	table_print(&t);
-
-	/* The probe-count histogram: allocations that needed N probes. */
-	t.ncols = 1;
-	for (j = 0; j < pt.ncols; j++)
-		t.ncols += bucket_col(pt.col[j]);
-	if (t.ncols == 1)
-		return 0;
-	printf("\nallocations by probes needed:\n");
-	cell(&t, "path");
-	for (j = 0; j < pt.ncols; j++) {
-		if (bucket_col(pt.col[j]))
-			cell(&t, "%s", pt.col[j]);
-	}
-	for (i = 0; i < pt.nrows; i++) {
-		cell(&t, "%s", pt.row[i][r]);
-		for (j = 0; j < pt.ncols; j++) {
-			if (bucket_col(pt.col[j]))
-				cell(&t, "%llu", ptable_num(&pt, i, j));
-		}
-	}
-	table_print(&t);
+	print_histogram(&pt, r);
+	if (rules)
+		print_rule_stats(&rt, rcol);
 	return 0;
 }
 
@@ -1030,6 +1177,465 @@ static int do_watch(int argc, char **argv)
 	return 0;
 }
 
+/* ---- rules: /sys/kernel/config/ephport/rules/NAME/ ---- */
+
+/* The attributes of a rule, in the order "rule add" writes them. */
+enum {
+	R_CGROUP, R_UID, R_NETNS, R_PROTO, R_PATH,	/* what a rule matches */
+	R_RANGE, R_STRATEGY,				/* what it changes */
+	R_PRIORITY, R_ENABLED, R_NATTRS
+};
+
+static const char * const rule_attr[] = {
+	"cgroup", "uid", "netns", "proto", "path", "range", "strategy", "priority", "enabled"
+};
+
+static const char * const rule_stat[] = { "allocations", "failures", "probes", "max_probes" };
+
+struct rule {
+	char *name;
+	char *attr[R_NATTRS];	/* "" when not set; range as "LOW-HIGH" */
+	unsigned long long priority;
+	unsigned long long stat[ARRAY_SIZE(rule_stat)];
+};
+
+static void check_configfs(void)
+{
+	struct stat st;
+
+	if (stat(configfs_root, &st) || !S_ISDIR(st.st_mode))
+		die(1, "%s: not found (is configfs mounted and the module loaded?)", configfs_root);
+}
+
+/* The directory of a rule, or with attr one of its attributes. */
+static char *rule_path(const char *name, const char *attr)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/rules/%s%s%s", configfs_root, name, *attr ? "/" : "",
+		 attr);
+	return path;
+}
+
+static void check_rule_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!len || len > RULE_NAME_MAX || name[strspn(name, RULE_NAME_CHARS)] ||
+	    !strcmp(name, ".") || !strcmp(name, ".."))
+		die(EXIT_USAGE, "a rule name is 1-%d characters of A-Z a-z 0-9 _ . -, not \"%s\"",
+		    RULE_NAME_MAX, name);
+}
+
+/*
+ * The mount point of the cgroup v2 hierarchy: $EPHPORT_CGROUP2, else the
+ * first mount of its root in /proc/self/mountinfo.
+ */
+static char *cgroup2_mount(void)
+{
+	char *env = getenv("EPHPORT_CGROUP2"), *line = NULL, *f[5], *s, *d;
+	size_t cap = 0;
+	FILE *mi;
+
+	if (env && *env)
+		return env;
+	mi = fopen("/proc/self/mountinfo", "re");
+	if (!mi)
+		die(1, "cannot read /proc/self/mountinfo: %s", strerror(errno));
+	while (getline(&line, &cap, mi) >= 0) {
+		s = strstr(line, " - ");
+		if (!s || strncmp(s, " - cgroup2 ", 11) || split(line, f, 5, false) < 5 ||
+		    strcmp(f[3], "/"))
+			continue;
+		/* Undo the octal escapes of blanks and backslashes ("\040"). */
+		for (s = f[4], d = f[4]; *s; d++) {
+			if (s[0] == '\\' && strspn(s + 1, "01234567") >= 3) {
+				*d = (s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0');
+				s += 4;
+			} else {
+				*d = *s++;
+			}
+		}
+		*d = '\0';
+		fclose(mi);
+		return f[4];
+	}
+	die(1, "no cgroup v2 hierarchy is mounted");
+}
+
+/*
+ * "cgroup PATH": a directory of the mounted cgroup v2 hierarchy (e.g.
+ * /sys/fs/cgroup/test/a, or relative to the current directory), or a path
+ * below the hierarchy's root as in /proc/PID/cgroup (/test/a), which is
+ * what the kernel wants.
+ */
+static const char *cgroup_arg(const char *arg)
+{
+	char *mnt = cgroup2_mount(), *root, *real, below[PATH_MAX];
+	bool exists = false;
+	struct stat st;
+	size_t len;
+	int i;
+
+	root = realpath(mnt, NULL);
+	if (!root)
+		die(1, "cannot use the cgroup v2 hierarchy at %s: %s", mnt, strerror(errno));
+	len = strcmp(root, "/") ? strlen(root) : 0;
+	snprintf(below, sizeof(below), "%s/%s", root, arg);
+	for (i = 0; i < 2; i++) {
+		real = realpath(i ? below : arg, NULL);
+		if (!real)
+			continue;
+		exists = true;
+		if (strncmp(real, root, len) || (real[len] && real[len] != '/'))
+			continue;
+		if (stat(real, &st) || !S_ISDIR(st.st_mode))
+			die(EXIT_USAGE, "cgroup \"%s\" is not a directory", arg);
+		return real[len] ? real + len : "/";
+	}
+	if (!exists)
+		die(EXIT_USAGE, "cgroup \"%s\" does not exist", arg);
+	die(EXIT_USAGE, "cgroup \"%s\" is not in the cgroup v2 hierarchy (%s)", arg, mnt);
+}
+
+/* "netns NETNS": an inode number, or a file such as /proc/PID/ns/net. */
+static void netns_arg(const char *arg, char *value, size_t size)
+{
+	unsigned long long ino;
+	struct stat st;
+	int fd;
+
+	if (*arg >= '0' && *arg <= '9') {
+		if (!parse_ull(arg, &ino) || !ino || ino > UINT_MAX)
+			die(EXIT_USAGE, "netns must be an inode number or a file, not \"%s\"", arg);
+	} else {
+		fd = open(arg, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			die(EXIT_USAGE, "netns %s: %s", arg, strerror(errno));
+		if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET || fstat(fd, &st))
+			die(EXIT_USAGE, "netns %s: not a network namespace", arg);
+		close(fd);
+		ino = st.st_ino;
+	}
+	snprintf(value, size, "%llu", ino);
+}
+
+/* "UID" or "FIRST-LAST"; (uid_t)-1 is no uid. */
+static bool parse_uid(const char *s, char *value, size_t size)
+{
+	unsigned long long first, last;
+	char *arg = xstrdup(s), *dash = strchr(arg, '-');
+	bool ok;
+
+	if (dash)
+		*dash++ = '\0';
+	ok = parse_ull(arg, &first) && parse_ull(dash ? dash : arg, &last) && first <= last &&
+	     last < UINT_MAX;
+	free(arg);
+	if (!ok)
+		return false;
+	if (dash)
+		snprintf(value, size, "%llu-%llu", first, last);
+	else
+		snprintf(value, size, "%llu", first);
+	return true;
+}
+
+/* The value to write for "KEYWORD arg" of "rule add", checked. */
+static const char *rule_value(int attr, const char *arg)
+{
+	unsigned long long v;
+	char buf[64];
+
+	if (!*arg)
+		die(EXIT_USAGE, "\"%s\" needs a value", rule_attr[attr]);
+	switch (attr) {
+	case R_CGROUP:
+		return cgroup_arg(arg);
+	case R_UID:
+		if (!parse_uid(arg, buf, sizeof(buf)))
+			die(EXIT_USAGE, "uid must be UID or FIRST-LAST, not \"%s\"", arg);
+		return xstrdup(buf);
+	case R_NETNS:
+		netns_arg(arg, buf, sizeof(buf));
+		return xstrdup(buf);
+	case R_PROTO:
+		if (strcmp(arg, "tcp") && strcmp(arg, "udp"))
+			die(EXIT_USAGE, "proto must be tcp or udp, not \"%s\"", arg);
+		return arg;
+	case R_PATH:
+		if (strcmp(arg, "connect") && strcmp(arg, "bind"))
+			die(EXIT_USAGE, "path must be connect or bind, not \"%s\"", arg);
+		return arg;
+	case R_STRATEGY:
+		check_strategy(arg);
+		return arg;
+	}
+	if (!parse_ull(arg, &v) || v > PRIORITY_MAX)
+		die(EXIT_USAGE, "priority must be 0..%d, not \"%s\"", PRIORITY_MAX, arg);
+	snprintf(buf, sizeof(buf), "%llu", v);
+	return xstrdup(buf);
+}
+
+/* A write of "rule add" failed: remove the rule again and say why. */
+static noreturn void rule_add_failed(const char *name, int attr, const char *value, int err)
+{
+	char path[PATH_MAX], why[PATH_MAX + 128];
+	int rm;
+
+	snprintf(path, sizeof(path), "%s", rule_path(name, rule_attr[attr]));
+	/* ENOENT although the attribute exists: the kernel knows no such cgroup. */
+	if (err == -EACCES || err == -EPERM)
+		snprintf(why, sizeof(why), "permission denied: run as root");
+	else if (err == -EINVAL || (err == -ENOENT && !access(path, F_OK)))
+		snprintf(why, sizeof(why), "the kernel refused %s \"%s\" (%s)", rule_attr[attr],
+			 value, strerror(-err));
+	else
+		snprintf(why, sizeof(why), "cannot write %s: %s", path, strerror(-err));
+	/* configfs removes the attributes with the directory. */
+	rm = rmdir(rule_path(name, "")) ? errno : 0;
+	if (rm)
+		die(1, "%s; cannot remove %s: %s", why, rule_path(name, ""), strerror(rm));
+	die(1, "%s", why);
+}
+
+static int rule_index(const char *keyword)
+{
+	int i;
+
+	for (i = 0; i < R_ENABLED; i++) {
+		if (!strcmp(keyword, rule_attr[i]))
+			return i;
+	}
+	return -1;
+}
+
+static int rule_add(int argc, char **argv)
+{
+	const char *value[R_NATTRS] = { NULL };
+	char range[64];
+	int i, a, n, err;
+
+	if (argc < 2)
+		usage_error();
+	check_rule_name(argv[1]);
+	for (i = 2; i < argc; i++) {
+		a = rule_index(argv[i]);
+		if (a < 0)
+			unknown_arg("Argument", argv[i]);
+		if (value[a])
+			die(EXIT_USAGE, "\"%s\" is given twice", argv[i]);
+		if (++i == argc)
+			die(EXIT_USAGE, "\"%s\" needs a value", argv[i - 1]);
+		if (a != R_RANGE) {
+			value[a] = rule_value(a, argv[i]);
+			continue;
+		}
+		/* LOW HIGH, or one word: LOW-HIGH or auto */
+		n = i + 1 < argc && !strchr(argv[i], '-') && strcmp(argv[i], "auto") ? 2 : 1;
+		parse_range(n, argv + i, range, sizeof(range));
+		value[a] = range;
+		i += n - 1;
+	}
+	value[R_ENABLED] = "1";
+
+	/* A new rule is disabled: it applies only once it is complete. */
+	check_configfs();
+	if (mkdir(rule_path(argv[1], ""), 0755)) {
+		err = errno;
+		if (err == EEXIST)
+			die(1, "rule \"%s\" exists", argv[1]);
+		if (err == EACCES || err == EPERM)
+			die(1, "permission denied: run as root");
+		die(1, "cannot create %s: %s", rule_path(argv[1], ""), strerror(err));
+	}
+	for (a = 0; a < R_NATTRS; a++) {
+		err = value[a] ? write_file(rule_path(argv[1], rule_attr[a]), value[a]) : 0;
+		if (err)
+			rule_add_failed(argv[1], a, value[a], err);
+	}
+	return 0;
+}
+
+static int rule_del(int argc, char **argv)
+{
+	int err;
+
+	if (argc < 2)
+		usage_error();
+	if (argc > 2)
+		unknown_arg("Argument", argv[2]);
+	check_rule_name(argv[1]);
+	check_configfs();
+	if (!rmdir(rule_path(argv[1], "")))
+		return 0;
+	err = errno;
+	if (err == ENOENT)
+		die(1, "rule \"%s\" does not exist", argv[1]);
+	if (err == EACCES || err == EPERM)
+		die(1, "permission denied: run as root");
+	die(1, "cannot remove %s: %s", rule_path(argv[1], ""), strerror(err));
+}
+
+static noreturn void rule_bad_value(const struct rule *r, int attr, const char *value)
+{
+	die(1, "unexpected value \"%s\" in %s", value, rule_path(r->name, rule_attr[attr]));
+}
+
+static void read_rule(struct rule *r)
+{
+	char buf[VALUE_MAX], *s, *line, *f[2];
+	unsigned long long low, high;
+	unsigned int found = 0;
+	int i, j;
+
+	for (i = 0; i < R_NATTRS; i++) {
+		read_file(rule_path(r->name, rule_attr[i]), buf, sizeof(buf));
+		if (i == R_RANGE && parse_range_attr(buf, &low, &high))
+			snprintf(buf, sizeof(buf), "%llu-%llu", low, high);
+		else if (i == R_RANGE && strcmp(buf, "auto"))
+			rule_bad_value(r, i, buf);
+		else if (i == R_RANGE)
+			buf[0] = '\0';
+		r->attr[i] = xstrdup(buf);
+	}
+	if (!parse_ull(r->attr[R_PRIORITY], &r->priority))
+		rule_bad_value(r, R_PRIORITY, r->attr[R_PRIORITY]);
+	if (strcmp(r->attr[R_ENABLED], "0") && strcmp(r->attr[R_ENABLED], "1"))
+		rule_bad_value(r, R_ENABLED, r->attr[R_ENABLED]);
+
+	/* "allocations N" and so on, one a line */
+	read_file(rule_path(r->name, "stats"), buf, sizeof(buf));
+	for (s = buf; (line = strtok_r(s, "\n", &s));) {
+		if (split(line, f, 2, false) < 2)
+			continue;
+		for (j = 0; j < (int)ARRAY_SIZE(rule_stat); j++) {
+			if (!strcmp(f[0], rule_stat[j]) && parse_ull(f[1], &r->stat[j]))
+				found |= 1U << j;
+		}
+	}
+	if (found != (1U << ARRAY_SIZE(rule_stat)) - 1)
+		die(1, "malformed %s", rule_path(r->name, "stats"));
+}
+
+/* Priority, then name: the order in which the kernel tries the rules. */
+static int rule_cmp(const void *a, const void *b)
+{
+	const struct rule *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* "key=value ..." of the attributes from..to-1 that are set, or "-". */
+static void rule_attrs(const struct rule *r, int from, int to, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	for (i = from; i < to; i++) {
+		if (*r->attr[i] && len < size)
+			len += snprintf(buf + len, size - len, "%s%s=%s", len ? " " : "",
+					rule_attr[i], r->attr[i]);
+	}
+	if (!len)
+		snprintf(buf, size, "-");
+}
+
+static int rule_list(int argc, char **argv)
+{
+	static const char * const col[] = {
+		"name", "priority", "enabled", "match", "action",
+		"allocations", "failures", "probes"
+	};
+	struct table t = { .align = "lrlll", .ncols = ARRAY_SIZE(col) };
+	char dir[PATH_MAX], match[VALUE_MAX], action[VALUE_MAX];
+	struct rule *rules = NULL, *r;
+	struct dirent *e;
+	const char *val;
+	struct stat st;
+	int i, j, n = 0;
+	DIR *d;
+
+	for (i = 1; i < argc; i++) {
+		next_opt(&i, argc, argv, "", &val);
+		json = true;
+	}
+	check_configfs();
+	snprintf(dir, sizeof(dir), "%s/rules", configfs_root);
+	d = opendir(dir);
+	if (!d)
+		die(1, "cannot read %s: %s", dir, strerror(errno));
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(dirfd(d), e->d_name, &st, 0) || !S_ISDIR(st.st_mode))
+			continue;
+		rules = xrealloc(rules, (n + 1) * sizeof(*rules));
+		rules[n].name = xstrdup(e->d_name);
+		read_rule(&rules[n++]);
+	}
+	closedir(d);
+	if (n)
+		qsort(rules, n, sizeof(*rules), rule_cmp);
+
+	if (json) {
+		putchar('[');
+	} else {
+		for (j = 0; j < (int)ARRAY_SIZE(col); j++)
+			cell(&t, "%s", col[j]);
+	}
+	for (i = 0; i < n; i++) {
+		r = &rules[i];
+		if (!json) {
+			rule_attrs(r, R_CGROUP, R_RANGE, match, sizeof(match));
+			rule_attrs(r, R_RANGE, R_PRIORITY, action, sizeof(action));
+			cell(&t, "%s", r->name);
+			cell(&t, "%llu", r->priority);
+			cell(&t, "%s", *r->attr[R_ENABLED] == '1' ? "yes" : "no");
+			cell(&t, "%s", match);
+			cell(&t, "%s", action);
+			for (j = 0; j < 3; j++)
+				cell(&t, "%llu", r->stat[j]);
+			continue;
+		}
+		fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
+		json_str(r->name);
+		printf(",\"priority\":%llu,\"enabled\":%s", r->priority,
+		       *r->attr[R_ENABLED] == '1' ? "true" : "false");
+		for (j = R_CGROUP; j < R_PRIORITY; j++) {
+			printf(",\"%s\":", rule_attr[j]);
+			if (*r->attr[j])
+				json_str(r->attr[j]);
+			else
+				fputs("null", stdout);
+		}
+		for (j = 0; j < (int)ARRAY_SIZE(rule_stat); j++)
+			printf(",\"%s\":%llu", rule_stat[j], r->stat[j]);
+		putchar('}');
+	}
+	if (json)
+		puts("]");
+	else
+		table_print(&t);
+	return 0;
+}
+
+static int do_rule(int argc, char **argv)
+{
+	if (argc < 2)
+		usage_error();
+	if (!strcmp(argv[1], "list"))
+		return rule_list(argc - 1, argv + 1);
+	if (strcmp(argv[1], "add") && strcmp(argv[1], "del"))
+		usage_error();
+	if (json)
+		die(EXIT_USAGE, "\"rule %s\" has no JSON output", argv[1]);
+	if (!strcmp(argv[1], "add"))
+		return rule_add(argc - 1, argv + 1);
+	return rule_del(argc - 1, argv + 1);
+}
+
 static const struct cmd cmds[] = {
 	{ "status", do_status, true },
 	{ "set", do_set, false },
@@ -1039,6 +1645,7 @@ static const struct cmd cmds[] = {
 	{ "log", do_log, true },
 	{ "watch", do_watch, false },
 	{ "reset", do_reset, false },
+	{ "rule", do_rule, true },
 	{ "help", do_help, false },
 };
 
@@ -1053,6 +1660,9 @@ int main(int argc, char **argv)
 	env = getenv("EPHPORT_PROCFS");
 	if (env && *env)
 		procfs_root = env;
+	env = getenv("EPHPORT_CONFIGFS");
+	if (env && *env)
+		configfs_root = env;
 
 	for (argc--, argv++; argc && argv[0][0] == '-'; argc--, argv++) {
 		if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help"))

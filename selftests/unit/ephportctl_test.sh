@@ -2,16 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # ephportctl_test.sh - host tests of the control tool against fixture trees
-# ($EPHPORT_SYSFS and $EPHPORT_PROCFS pointing at plain files in a temporary
-# directory).  No module and no root needed; as root, the permission tests
-# run the tool as nobody.
+# ($EPHPORT_SYSFS, $EPHPORT_PROCFS and $EPHPORT_CONFIGFS pointing at plain
+# files in a temporary directory, $EPHPORT_CGROUP2 at a directory tree).  No
+# module and no root needed; as root, the permission tests run the tool as
+# nobody.
 #
 # Plain files cannot refuse a write, so the kernel's EINVAL answers (e.g. a
 # range below net.ipv4.ip_unprivileged_port_start) are covered by the VM
-# tests, not here.
+# tests, not here.  The tests of "rule add" and "rule del" preload a small
+# library into the tool that makes the rules directory behave like configfs
+# (see configfs.c below); without a C compiler, or with a static tool, they
+# are skipped.
 #
 # Environment:
 #   EPHPORTCTL    the tool (default: ./ephportctl)
+#   CC            the compiler of the configfs emulation (default: cc)
 #   KSFT_HELPERS  the kernel's kselftest/ktap_helpers.sh (default: the one
 #                 next to this script, or in the working directory)
 
@@ -40,14 +45,16 @@ if [ ! -x "$TOOL" ]; then
 	echo "Bail out! $TOOL not found (set EPHPORTCTL)"
 	exit 1
 fi
-ktap_set_plan 65
+ktap_set_plan 92
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 SYS=$tmp/sys
 PROC=$tmp/proc
-export EPHPORT_SYSFS="$SYS" EPHPORT_PROCFS="$PROC"
+CFG=$tmp/config
+CG=$tmp/cgroup
+export EPHPORT_SYSFS="$SYS" EPHPORT_PROCFS="$PROC" EPHPORT_CONFIGFS="$CFG" EPHPORT_CGROUP2="$CG"
 STRATEGIES="kernel sequential random-start random-pick hash double-hash random-inc"
 HAVE_JQ=$(command -v jq)
 
@@ -140,7 +147,7 @@ check "--version prints the version" t_version
 t_help() {
 	run help && ok || return 1
 	for w in status "set range" "set strategy" enable disable stats log watch reset help \
-		 --json --version; do
+		 "rule add" "rule del" "rule list" --json --version; do
 		has "$w" || return 1
 	done
 	help=$out
@@ -575,6 +582,491 @@ t_watch_bad_c() {
 }
 check "watch -c rejects 0, -2, x, 1.5" t_watch_bad_c
 
+# ---- rules ----
+
+# configfs as far as the tool can tell: a directory made in $CFG/rules gets
+# the attributes of a new rule (copies of what is in $FAKE_RULE), rmdir
+# removes them with the directory.  With $FAKE_LOADED, loading the library
+# creates that file.
+cat >"$tmp/configfs.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__attribute__((constructor)) static void loaded(void)
+{
+	const char *f = getenv("FAKE_LOADED");
+
+	if (f)
+		close(open(f, O_WRONLY | O_CREAT, 0644));
+}
+
+static int rule_dir(const char *path)
+{
+	const char *root = getenv("EPHPORT_CONFIGFS");
+	char rules[4096];
+	int n;
+
+	if (!root)
+		return 0;
+	n = snprintf(rules, sizeof(rules), "%s/rules/", root);
+	return !strncmp(path, rules, n) && !strchr(path + n, '/');
+}
+
+int mkdir(const char *path, mode_t mode)
+{
+	const char *tmpl = getenv("FAKE_RULE");
+	char src[4096], dst[4096], buf[4096];
+	struct dirent *e;
+	struct stat st;
+	int in, out;
+	ssize_t n;
+	DIR *d;
+
+	if (syscall(SYS_mkdirat, AT_FDCWD, path, mode))
+		return -1;
+	if (!rule_dir(path) || !tmpl || !(d = opendir(tmpl)))
+		return 0;
+	while ((e = readdir(d))) {
+		snprintf(src, sizeof(src), "%s/%s", tmpl, e->d_name);
+		snprintf(dst, sizeof(dst), "%s/%s", path, e->d_name);
+		if (e->d_name[0] == '.' || stat(src, &st))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			syscall(SYS_mkdirat, AT_FDCWD, dst, 0755);
+			continue;
+		}
+		in = open(src, O_RDONLY);
+		out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 0777);
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			n = write(out, buf, n);
+		close(in);
+		close(out);
+	}
+	closedir(d);
+	return 0;
+}
+
+int rmdir(const char *path)
+{
+	char sub[4096];
+	struct dirent *e;
+	DIR *d;
+
+	if (rule_dir(path) && (d = opendir(path))) {
+		while ((e = readdir(d))) {
+			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && unlink(sub))
+				syscall(SYS_unlinkat, AT_FDCWD, sub, AT_REMOVEDIR);
+		}
+		closedir(d);
+	}
+	return syscall(SYS_unlinkat, AT_FDCWD, path, AT_REMOVEDIR);
+}
+EOF
+SHIM=$tmp/configfs.so
+FAKE_RULE=$tmp/newrule
+export FAKE_RULE
+"${CC:-cc}" -shared -fPIC -o "$SHIM" "$tmp/configfs.c" >/dev/null 2>&1 &&
+	FAKE_LOADED=$tmp/loaded LD_PRELOAD=$SHIM "$TOOL" --version >/dev/null 2>&1 &&
+	[ -f "$tmp/loaded" ] || SHIM=
+
+# cfs ARGS... - run the tool on the emulated configfs
+cfs() { LD_PRELOAD=$SHIM run "$@"; }
+
+# A test case that needs the emulation.
+check_cfs() {
+	if [ -z "$SHIM" ]; then
+		ktap_test_skip "$1 (no configfs emulation: no ${CC:-cc}, or a static tool)"
+		return
+	fi
+	check "$@"
+}
+
+# No rules, the cgroups /test/a and /test/b, and what configfs puts into the
+# directory of a new rule.
+rules_fixture() {
+	rm -rf "$CFG" "$CG" "$FAKE_RULE"
+	mkdir -p "$CFG/rules" "$CG/test/a" "$CG/test/b" "$FAKE_RULE"
+	for a in cgroup uid netns proto path strategy; do
+		: >"$FAKE_RULE/$a"
+	done
+	echo auto >"$FAKE_RULE/range"
+	echo 100 >"$FAKE_RULE/priority"
+	echo 0 >"$FAKE_RULE/enabled"
+	printf '%s %s\n' allocations 0 failures 0 probes 0 max_probes 0 >"$FAKE_RULE/stats"
+}
+
+# make_rule NAME [ATTR=VALUE...] - a rule as configfs shows it
+make_rule() {
+	d=$CFG/rules/$1
+	cp -r "$FAKE_RULE" "$d"
+	shift
+	for kv; do
+		printf '%s\n' "${kv#*=}" >"$d/${kv%%=*}"
+	done
+}
+
+no_rules() { [ -z "$(ls -A "$CFG/rules")" ]; }
+
+fixture
+rules_fixture
+
+t_rule_add() {
+	cfs rule add web cgroup "$CG/test/a" uid 1000-1999 netns 4026532000 proto tcp \
+		path connect range 50000 50009 strategy sequential priority 10 &&
+	ok && [ -z "$out" ] && r=$CFG/rules/web &&
+	file_is "$r/cgroup" /test/a && file_is "$r/uid" 1000-1999 &&
+	file_is "$r/netns" 4026532000 && file_is "$r/proto" tcp && file_is "$r/path" connect &&
+	file_is "$r/range" "50000 50009" && file_is "$r/strategy" sequential &&
+	file_is "$r/priority" 10 && file_is "$r/enabled" 1
+}
+check_cfs "rule add writes every attribute given, then enabled" t_rule_add
+
+t_rule_add_bare() {
+	cfs rule add any && ok && r=$CFG/rules/any &&
+	file_is "$r/enabled" 1 && file_is "$r/range" auto && file_is "$r/priority" 100 &&
+	file_is "$r/uid" "" && file_is "$r/strategy" ""
+}
+check_cfs "rule add without keywords only enables the rule" t_rule_add_bare
+
+t_rule_add_forms() {
+	cfs rule add forms range 50000-50009 uid 1000 priority 007 proto udp path bind &&
+	ok && r=$CFG/rules/forms &&
+	file_is "$r/range" "50000 50009" && file_is "$r/uid" 1000 && file_is "$r/priority" 7 &&
+	file_is "$r/proto" udp && file_is "$r/path" bind && file_is "$r/enabled" 1
+}
+check_cfs "rule add range LOW-HIGH, one uid, priority 007, udp, bind" t_rule_add_forms
+rules_fixture
+
+# The mount point goes, a path as in /proc/PID/cgroup stays.
+t_rule_cgroup() {
+	ln -sfn "$CG/test/a" "$tmp/cglink"
+	for c in "$CG=/" "$CG/=/" "$CG/test/a=/test/a" "$CG/test/a/=/test/a" \
+		 "$CG/test/../test/b=/test/b" "$tmp/cglink=/test/a" "/test/a=/test/a" "/=/" \
+		 "test/b=/test/b"; do
+		cfs rule add cg cgroup "${c%=*}" && ok &&
+		file_is "$CFG/rules/cg/cgroup" "${c##*=}" && cfs rule del cg && ok || return 1
+	done
+	(cd "$CG/test" && LD_PRELOAD=$SHIM "$TOOL" rule add rel cgroup a) &&
+	file_is "$CFG/rules/rel/cgroup" /test/a
+}
+check_cfs "rule add cgroup PATH: the path below the cgroup2 mount" t_rule_cgroup
+rules_fixture
+
+t_rule_cgroup_bad() {
+	: >"$CG/test/a/cgroup.procs"
+	run rule add cg cgroup /etc &&
+	fails 2 "ephportctl: cgroup \"/etc\" is not in the cgroup v2 hierarchy ($CG)" &&
+	run rule add cg cgroup "$CG/.." &&
+	fails 2 "ephportctl: cgroup \"$CG/..\" is not in the cgroup v2 hierarchy ($CG)" &&
+	run rule add cg cgroup /test/../.. &&
+	fails 2 "ephportctl: cgroup \"/test/../..\" is not in the cgroup v2 hierarchy ($CG)" &&
+	run rule add cg cgroup "$CG/test/c" &&
+	fails 2 "ephportctl: cgroup \"$CG/test/c\" does not exist" &&
+	run rule add cg cgroup /test/c && fails 2 'ephportctl: cgroup "/test/c" does not exist' &&
+	run rule add cg cgroup "$CG/test/a/cgroup.procs" &&
+	fails 2 "ephportctl: cgroup \"$CG/test/a/cgroup.procs\" is not a directory" &&
+	no_rules
+}
+check "rule add cgroup outside the hierarchy, missing or not a directory" t_rule_cgroup_bad
+rules_fixture
+
+# Without $EPHPORT_CGROUP2: the first cgroup2 mount of the hierarchy's root.
+t_rule_cgroup_mountinfo() {
+	mnt=$(sed -n 's/^[^ ]* [^ ]* [^ ]* \/ \([^ ]*\) .* - cgroup2 .*/\1/p' /proc/self/mountinfo |
+	      head -1)
+	EPHPORT_CGROUP2=
+	if [ -n "$mnt" ]; then
+		cfs rule add cg cgroup "$mnt" && ok && file_is "$CFG/rules/cg/cgroup" /
+	else
+		run rule add cg cgroup / && fails 1 "ephportctl: no cgroup v2 hierarchy is mounted"
+	fi
+	r=$?
+	EPHPORT_CGROUP2=$CG
+	return $r
+}
+check_cfs "rule add cgroup finds the cgroup2 mount in mountinfo" t_rule_cgroup_mountinfo
+rules_fixture
+
+t_rule_netns() {
+	ino=$(stat -L -c %i /proc/self/ns/net) &&
+	cfs rule add ns netns /proc/self/ns/net && ok && file_is "$CFG/rules/ns/netns" "$ino" &&
+	: >"$tmp/plain" && run rule add ns2 netns "$tmp/plain" &&
+	fails 2 "ephportctl: netns $tmp/plain: not a network namespace" &&
+	run rule add ns2 netns "$tmp/none" &&
+	fails 2 "ephportctl: netns $tmp/none: No such file or directory" &&
+	[ ! -e "$CFG/rules/ns2" ]
+}
+check_cfs "rule add netns FILE takes the namespace's inode number" t_rule_netns
+rules_fixture
+
+t_rule_exists() {
+	make_rule web uid=5 &&
+	run rule add web uid 6 && fails 1 'ephportctl: rule "web" exists' &&
+	file_is "$CFG/rules/web/uid" 5
+}
+check "rule add of an existing rule is refused, the rule unchanged" t_rule_exists
+rules_fixture
+
+t_rule_write_fails() {
+	rm "$FAKE_RULE/uid" && mkdir "$FAKE_RULE/uid" &&
+	cfs rule add bad proto tcp uid 5 &&
+	fails 1 "ephportctl: cannot write $CFG/rules/bad/uid: Is a directory" &&
+	[ ! -e "$CFG/rules/bad" ]
+}
+check_cfs "a failed write removes the new rule again" t_rule_write_fails
+rules_fixture
+
+t_rule_attr_missing() {
+	rm "$FAKE_RULE/path" &&
+	cfs rule add old uid 5 path bind &&
+	fails 1 "ephportctl: cannot write $CFG/rules/old/path: No such file or directory" &&
+	[ ! -e "$CFG/rules/old" ]
+}
+check_cfs "a missing attribute (an older module) removes the new rule again" t_rule_attr_missing
+rules_fixture
+
+t_rule_usage() {
+	for args in rule "rule foo" "rule add" "rule del"; do
+		# shellcheck disable=SC2086
+		run $args
+		[ "$rc" -eq 2 ] && [ -z "$out" ] || return 1
+		printf '%s\n' "$err" | grep -q "^Usage: ephportctl" || return 1
+	done
+	no_rules
+}
+check "incomplete rule commands print the usage on stderr" t_rule_usage
+
+# bad_rule MESSAGE ARGS... - "rule add ARGS" is refused with MESSAGE, nothing made
+bad_rule() {
+	msg=$1
+	shift
+	run rule add "$@" && fails 2 "$msg" && no_rules
+}
+
+t_rule_keywords() {
+	bad_rule 'Argument "colour" is unknown, try "ephportctl help".' web colour red &&
+	bad_rule 'Argument "--json" is unknown, try "ephportctl help".' web --json &&
+	bad_rule 'Argument "enabled" is unknown, try "ephportctl help".' web enabled 1 &&
+	bad_rule 'ephportctl: "uid" needs a value' web uid &&
+	bad_rule 'ephportctl: "proto" needs a value' web uid 5 proto &&
+	bad_rule 'ephportctl: "cgroup" needs a value' web cgroup "" &&
+	bad_rule 'ephportctl: "uid" is given twice' web uid 1 uid 2 &&
+	bad_rule 'ephportctl: "range" is given twice' web range 50000 50009 range 50000-50009
+}
+check "rule add refuses unknown, valueless and repeated keywords" t_rule_keywords
+
+NAME_ERR='ephportctl: a rule name is 1-15 characters of A-Z a-z 0-9 _ . -, not'
+t_rule_names() {
+	for n in "" 0123456789abcdef a/b "a b" . .. "web*" "wéb"; do
+		bad_rule "$NAME_ERR \"$n\"" "$n" || return 1
+	done
+	run rule del ../rules && fails 2 "$NAME_ERR \"../rules\"" &&
+	run rule del A-z_0.9-abcdefg && fails 1 'ephportctl: rule "A-z_0.9-abcdefg" does not exist'
+}
+check "rule names are 1-15 characters of A-Z a-z 0-9 _ . -" t_rule_names
+
+t_rule_uid() {
+	for u in x -1 5-3 1- -5 1-2-3 4294967295 0-4294967295 +5 0x10 " 5"; do
+		bad_rule "ephportctl: uid must be UID or FIRST-LAST, not \"$u\"" web uid "$u" ||
+			return 1
+	done
+}
+check "rule add refuses bad uids" t_rule_uid
+
+t_rule_range() {
+	for r in "1000 2000" 50000 2000-1000 "50000 70000" "x y" 50000-; do
+		# shellcheck disable=SC2086
+		bad_rule "$RANGE_ERR" web range $r || return 1
+	done
+}
+check "rule add refuses bad ranges" t_rule_range
+
+t_rule_values() {
+	bad_rule 'ephportctl: proto must be tcp or udp, not "sctp"' web proto sctp &&
+	bad_rule 'ephportctl: proto must be tcp or udp, not "TCP"' web proto TCP &&
+	bad_rule 'ephportctl: path must be connect or bind, not "listen"' web path listen &&
+	bad_rule 'ephportctl: priority must be 0..65535, not "65536"' web priority 65536 &&
+	bad_rule 'ephportctl: priority must be 0..65535, not "-1"' web priority -1 &&
+	bad_rule 'ephportctl: netns must be an inode number or a file, not "0"' web netns 0 &&
+	bad_rule 'ephportctl: netns must be an inode number or a file, not "4294967296"' \
+		web netns 4294967296 &&
+	bad_rule 'ephportctl: netns must be an inode number or a file, not "12x"' web netns 12x &&
+	bad_rule "ephportctl: unknown strategy \"bogus\" (available: $STRATEGIES)" \
+		web strategy bogus
+}
+check "rule add refuses bad proto, path, priority, netns and strategy" t_rule_values
+
+t_rule_del() {
+	make_rule web && make_rule other &&
+	cfs rule del web && ok && [ -z "$out" ] && [ ! -e "$CFG/rules/web" ] &&
+	[ -d "$CFG/rules/other" ] &&
+	cfs rule del web && fails 1 'ephportctl: rule "web" does not exist' &&
+	run rule del other extra && fails 2 'Argument "extra" is unknown, try "ephportctl help".' &&
+	[ -d "$CFG/rules/other" ]
+}
+check_cfs "rule del removes the rule; a missing one is an error" t_rule_del
+rules_fixture
+
+list_fixture() {
+	rules_fixture
+	make_rule web enabled=1 cgroup=/test/a uid=1000-1999 netns=4026532000 proto=tcp \
+		path=connect "range=50000 50009" strategy=sequential \
+		"stats=$(printf 'allocations 20\nfailures 1\nprobes 1020\nmax_probes 1000')"
+	make_rule alpha
+	make_rule first priority=5 enabled=1 uid=0 "range=40000 40099"
+}
+
+t_rule_list() {
+	list_fixture
+	run rule list && ok &&
+	[ "$(printf '%s\n' "$out" | awk '{ print $1 }' | tr '\n' ' ')" = "name first alpha web " ] &&
+	has "^name *priority *enabled *match *action *allocations *failures *probes$" &&
+	has "^first  *5  *yes  *uid=0  *range=40000-40099  *0  *0  *0$" &&
+	has "^alpha  *100  *no  *-  *-  *0  *0  *0$" &&
+	has "^web  *100  *yes  *cgroup=/test/a uid=1000-1999 netns=4026532000 proto=tcp path=connect  *range=50000-50009 strategy=sequential  *20  *1  *1020$" &&
+	[ "$(printf '%s\n' "$out" | awk '{ print length($0) }' | sort -u | wc -l)" -eq 1 ]
+}
+check "rule list: one aligned row per rule, by priority, then name" t_rule_list
+
+t_rule_list_json() {
+	run rule list --json && ok && jqe '
+		map(.name) == ["first", "alpha", "web"] and
+		(.[0] | keys_unsorted == ["name", "priority", "enabled", "cgroup", "uid", "netns",
+					  "proto", "path", "range", "strategy", "allocations",
+					  "failures", "probes", "max_probes"]) and
+		.[2] == {"name": "web", "priority": 100, "enabled": true, "cgroup": "/test/a",
+			 "uid": "1000-1999", "netns": "4026532000", "proto": "tcp",
+			 "path": "connect", "range": "50000-50009", "strategy": "sequential",
+			 "allocations": 20, "failures": 1, "probes": 1020, "max_probes": 1000} and
+		.[1] == {"name": "alpha", "priority": 100, "enabled": false, "cgroup": null,
+			 "uid": null, "netns": null, "proto": null, "path": null, "range": null,
+			 "strategy": null, "allocations": 0, "failures": 0, "probes": 0,
+			 "max_probes": 0} and
+		.[0].priority == 5 and .[0].enabled and .[0].range == "40000-40099"' &&
+	json=$out && run -j rule list && [ "$out" = "$json" ]
+}
+check_json "rule list --json and -j rule list" t_rule_list_json
+
+t_rule_list_empty() {
+	rules_fixture
+	run rule list && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && has "^name *priority" &&
+	run rule list --json && ok && [ "$out" = "[]" ]
+}
+check "rule list without rules: the header, or []" t_rule_list_empty
+
+t_rule_list_bad() {
+	list_fixture
+	echo high >"$CFG/rules/web/priority" &&
+	run rule list && fails 1 "ephportctl: unexpected value \"high\" in $CFG/rules/web/priority" &&
+	list_fixture && echo 50000 >"$CFG/rules/web/range" &&
+	run rule list && fails 1 "ephportctl: unexpected value \"50000\" in $CFG/rules/web/range" &&
+	list_fixture && echo yes >"$CFG/rules/web/enabled" &&
+	run rule list && fails 1 "ephportctl: unexpected value \"yes\" in $CFG/rules/web/enabled" &&
+	list_fixture && echo "allocations 1" >"$CFG/rules/web/stats" &&
+	run rule list && fails 1 "ephportctl: malformed $CFG/rules/web/stats"
+}
+check "rule list reports malformed attributes" t_rule_list_bad
+rules_fixture
+
+no_configfs() {
+	for args in "rule list" "rule add web" "rule del web"; do
+		# shellcheck disable=SC2086
+		run $args
+		fails 1 "ephportctl: $tmp/none: not found (is configfs mounted and the module loaded?)" ||
+			return 1
+	done
+}
+t_rule_no_configfs() {
+	EPHPORT_CONFIGFS=$tmp/none
+	no_configfs
+	r=$?
+	EPHPORT_CONFIGFS=$CFG
+	return $r
+}
+check "rule commands report a missing configfs directory" t_rule_no_configfs
+
+t_rule_nojson() {
+	make_rule web &&
+	run -j rule add x && fails 2 'ephportctl: "rule add" has no JSON output' &&
+	run -j rule del web && fails 2 'ephportctl: "rule del" has no JSON output' &&
+	[ -d "$CFG/rules/web" ] && [ ! -e "$CFG/rules/x" ]
+}
+check "-j with rule add or rule del is refused" t_rule_nojson
+rules_fixture
+
+# As nobody, or without write access to the rules directory.
+t_rule_denied() {
+	make_rule web
+	[ "$(id -u)" -eq 0 ] || chmod 0555 "$CFG/rules"
+	for args in "rule add x uid 5" "rule del web"; do
+		# shellcheck disable=SC2086
+		$NOBODY $args >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		out=$(cat "$tmp/out")
+		err=$(cat "$tmp/err")
+		fails 1 "$NO_ROOT" || break
+	done
+	r=$?
+	chmod 0755 "$CFG/rules"
+	[ $r -eq 0 ] && [ -d "$CFG/rules/web" ] && [ ! -e "$CFG/rules/x" ]
+}
+if [ -n "$NOBODY" ]; then
+	check "permission denied: rule add, rule del" t_rule_denied
+else
+	ktap_test_skip "permission denied: rule add, rule del (cannot drop privileges)"
+fi
+rules_fixture
+
+# The per-path table, then a per-rule one.
+rule_stats() {
+	fixture
+	awk '!NF { exit } { print }' "$PROC/stats" >"$tmp/stats"
+	cat >>"$tmp/stats" <<-'EOF'
+
+	rule            priority enabled allocations   failures     probes max_probes
+	web                  100       1          20          1       1020       1000
+	batch                200       0           0          0          0          0
+	EOF
+	mv "$tmp/stats" "$PROC/stats"
+}
+
+t_stats_rules() {
+	rule_stats
+	run stats && ok && has "^tcp4-connect *20 *1 *1020 *1000 *51.00$" &&
+	[ "$(printf '%s\n' "$out" | tail -4 | head -1)" = "" ] &&
+	has "^rule *priority *enabled *allocations *failures *probes *max_probes *probes/alloc$" &&
+	has "^web *100 *yes *20 *1 *1020 *1000 *51.00$" &&
+	has "^batch *200 *no *0 *0 *0 *0 *0.00$" &&
+	sed -i 's/^\(web *100 *\)1/\12/' "$PROC/stats" &&
+	run stats && fails 1 "ephportctl: malformed enabled \"2\" in $PROC/stats"
+}
+check "stats shows the per-rule table after the per-path ones" t_stats_rules
+
+t_stats_rules_json() {
+	rule_stats
+	run stats --json && ok && jqe '
+		keys_unsorted == ["tcp4-connect", "tcp6-connect", "tcp-bind", "udp4", "udp6",
+				  "rules"] and
+		.["tcp4-connect"].allocations == 20 and
+		.rules == [{"name": "web", "priority": 100, "enabled": true, "allocations": 20,
+			    "failures": 1, "probes": 1020, "max_probes": 1000},
+			   {"name": "batch", "priority": 200, "enabled": false, "allocations": 0,
+			    "failures": 0, "probes": 0, "max_probes": 0}]' &&
+	sed -i '/^web/d; /^batch/d' "$PROC/stats" &&
+	run stats --json && ok && jqe '.rules == []' &&
+	run stats && ok && ! has "^rule"
+}
+check_json "stats --json has the rules; none: [] and no text table" t_stats_rules_json
+fixture
+
 # ---- bash completion ----
 
 # complete WORDS... - COMPREPLY for completing the last word, one per line
@@ -585,7 +1077,7 @@ complete_words() {
 }
 t_completion() {
 	[ "$(complete_words ephportctl "" | sort | tr '\n' ' ')" = \
-	  "disable enable help log reset set stats status watch " ] &&
+	  "disable enable help log reset rule set stats status watch " ] &&
 	[ "$(complete_words ephportctl s | sort | tr '\n' ' ')" = "set stats status " ] &&
 	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy " ] &&
 	[ "$(complete_words ephportctl -j set strategy random- | tr '\n' ' ')" = \
@@ -595,12 +1087,34 @@ t_completion() {
 	[ "$(complete_words ephportctl watch -i "" | wc -w)" -eq 0 ] &&
 	[ "$(complete_words ephportctl --j | tr '\n' ' ')" = "--json " ]
 }
+t_completion_rules() {
+	rules_fixture
+	make_rule web && make_rule batch &&
+	[ "$(complete_words ephportctl rule "" | tr '\n' ' ')" = "add del list " ] &&
+	[ "$(complete_words ephportctl rule del "" | sort | tr '\n' ' ')" = "batch web " ] &&
+	[ "$(complete_words ephportctl rule list - | tr '\n' ' ')" = "-j --json " ] &&
+	[ "$(complete_words ephportctl rule add "" | wc -w)" -eq 0 ] &&
+	[ "$(complete_words ephportctl rule add uid "" | tr '\n' ' ')" = \
+	  "cgroup uid netns proto path range strategy priority " ] &&
+	[ "$(complete_words ephportctl rule add web uid 5 p | tr '\n' ' ')" = \
+	  "proto path priority " ] &&
+	[ "$(complete_words ephportctl rule add web proto "" | tr '\n' ' ')" = "tcp udp " ] &&
+	[ "$(complete_words ephportctl rule add web path "" | tr '\n' ' ')" = "connect bind " ] &&
+	[ "$(complete_words ephportctl -j rule add web strategy random- | tr '\n' ' ')" = \
+	  "random-start random-pick random-inc " ] &&
+	[ "$(complete_words ephportctl rule add web range 50000 "" | wc -w)" -eq 0 ] &&
+	[ "$(complete_words ephportctl rule add web range 50000 50009 "" | tr '\n' ' ')" = \
+	  "cgroup uid netns proto path strategy priority " ] &&
+	[ "$(complete_words ephportctl rule add web cgroup "$CG/te")" = "$CG/test" ]
+}
 COMPLETION=${EPHPORT_COMPLETION:-$here/ephportctl.bash-completion}
 [ -f "$COMPLETION" ] || COMPLETION=./ephportctl.bash-completion
 if command -v bash >/dev/null && [ -f "$COMPLETION" ]; then
 	check "bash completion of commands, strategies and options" t_completion
+	check "bash completion of rule commands, names, keywords and values" t_completion_rules
 else
 	ktap_test_skip "bash completion (no bash or no $COMPLETION)"
+	ktap_test_skip "bash completion of rules (no bash or no $COMPLETION)"
 fi
 
 ktap_finished
