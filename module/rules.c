@@ -7,7 +7,8 @@
  * global settings.
  *
  * Rules are configfs items, /sys/kernel/config/ephport/rules/NAME, one
- * attribute per setting.  A new rule is disabled, so it can be set up
+ * attribute per setting; making a rule and changing one needs
+ * CAP_NET_ADMIN, as the global settings do.  A new rule is disabled, so it can be set up
  * before it applies.  Every change publishes a fresh array of the enabled
  * rules' settings, which allocations read inside their ephport_srcu
  * section; the previous array, and the references it held, go once no
@@ -15,6 +16,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/cgroup.h>
 #include <linux/configfs.h>
 #include <linux/cred.h>
@@ -277,7 +279,7 @@ static int ephport_rule_value(const char *buf, size_t len, size_t max)
 	if (len > max)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
-		if (!isprint(buf[i]))
+		if (!isprint(buf[i]) && buf[i] != '\t')
 			return -EINVAL;
 	return len;
 }
@@ -303,6 +305,8 @@ static ssize_t ephport_rule_##field##_store(struct config_item *item,	\
 	struct ephport_rule_conf c;					\
 	int err;							\
 									\
+	if (!capable(CAP_NET_ADMIN))					\
+		return -EPERM;						\
 	mutex_lock(&ephport_rules_lock);				\
 	c = r->conf;							\
 	err = parse(buf, count, &c);					\
@@ -333,6 +337,8 @@ static ssize_t ephport_rule_cgroup_store(struct config_item *item,
 	char *path = NULL;
 	int n, err;
 
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
 	n = ephport_rule_value(buf, count, EPHPORT_CGROUP_PATH_MAX);
 	if (n < 0 || (n && buf[0] != '/'))
 		return -EINVAL;
@@ -555,6 +561,8 @@ static ssize_t ephport_rule_strategy_store(struct config_item *item,
 	struct ephport_rule_conf c;
 	int err;
 
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
 	if (ephport_rule_value(buf, count, EPHPORT_STRATEGY_NAME_MAX)) {
 		if (ephport_parse_strategy(buf, count, name))
 			return -EINVAL;
@@ -677,7 +685,7 @@ static bool ephport_rule_name_valid(const char *name)
 	if (!len || len >= EPHPORT_RULE_NAME_MAX)
 		return false;
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("_.-", name[i]))
+		if (!isascii(name[i]) || (!isalnum(name[i]) && !strchr("_.-", name[i])))
 			return false;
 	return true;
 }
@@ -687,6 +695,8 @@ static struct config_item *ephport_rule_make(struct config_group *group,
 {
 	struct ephport_rule *r;
 
+	if (!capable(CAP_NET_ADMIN))
+		return ERR_PTR(-EPERM);
 	if (!ephport_rule_name_valid(name))
 		return ERR_PTR(-EINVAL);
 	r = kzalloc(sizeof(*r), GFP_KERNEL);

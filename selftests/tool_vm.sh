@@ -89,7 +89,7 @@ nobody() {
 }
 
 ktap_print_header
-ktap_set_plan 38
+ktap_set_plan 48
 
 # Without the module: the documented error for every verb that needs it.
 unload
@@ -196,6 +196,54 @@ unshare -n sh -c '
 	exec "$0" set range 1500 2499' "$TOOL" >"$out" 2>"$err" || rc=$?
 expect "range below ip_unprivileged_port_start: status 1, one line, nothing changed" \
 	failed 1 "refused"
+
+# Rules: what the tool writes is what configfs shows, and a rule the
+# kernel refuses leaves nothing behind.
+RULES=/sys/kernel/config/ephport/rules
+mkdir -p /sys/fs/cgroup/ep_tool
+run rule add web cgroup /sys/fs/cgroup/ep_tool range 50000 50009 strategy sequential priority 5
+expect "rule add: status 0, configfs shows every setting" sh -c "[ $rc = 0 ] &&
+	[ \"\$(cat $RULES/web/cgroup)\" = /ep_tool ] &&
+	[ \"\$(cat $RULES/web/range)\" = '50000 50009' ] &&
+	[ \"\$(cat $RULES/web/strategy)\" = sequential ] &&
+	[ \"\$(cat $RULES/web/priority)\" = 5 ] && [ \"\$(cat $RULES/web/enabled)\" = 1 ]"
+# shellcheck disable=SC2016
+sh -c 'echo $$ >/sys/fs/cgroup/ep_tool/cgroup.procs && exec nc -w 1 127.0.0.1 1' \
+	</dev/null >/dev/null 2>&1
+run log
+expect "a connect() in the cgroup: the rule's range, the log names the rule" \
+	grep -q "tcp4-connect *127.0.0.1:5000[0-9] .* sequential *web " "$out"
+run rule list
+expect "rule list: the rule, its match, action and counters" \
+	grep -q "^web *5 *yes *cgroup=/ep_tool *range=50000-50009 strategy=sequential *1 " "$out"
+run rule list --json
+expect "rule list --json: one JSON array with the documented keys" \
+	json_line "[" "]" name priority enabled cgroup uid netns proto path range \
+	strategy allocations failures probes max_probes
+run stats
+expect "stats: the rule table" grep -q "^web " "$out"
+run rule add web proto udp
+expect "rule add of an existing name: status 1, the rule unchanged" \
+	sh -c "[ $rc = 1 ] && grep -q exists '$err' && [ ! -s '$out' ] &&
+	[ \"\$(cat $RULES/web/proto)\" = '' ]"
+# shellcheck disable=SC2016
+unshare -n sh -c '
+	echo 2000 >/proc/sys/net/ipv4/ip_unprivileged_port_start || exit 99
+	exec "$0" rule add low range 1500 1600' "$TOOL" >"$out" 2>"$err" || rc=$?
+expect "a value the kernel refuses: status 1, no rule left" \
+	sh -c "[ $rc = 1 ] && grep -q range '$err' && [ ! -e $RULES/low ]"
+run rule add here netns /proc/self/ns/net proto tcp path connect uid 1000-1999
+expect "rule add with netns as a path: its inode" \
+	sh -c "[ $rc = 0 ] &&
+	[ \"\$(cat $RULES/here/netns)\" = \"\$(stat -L -c %i /proc/self/ns/net)\" ] &&
+	[ \"\$(cat $RULES/here/uid)\" = 1000-1999 ]"
+run rule del web
+expect "rule del: status 0, the rule is gone" sh -c "[ $rc = 0 ] && [ ! -e $RULES/web ]"
+run rule del web
+expect "rule del of a missing rule: status 1, one line" \
+	sh -c "[ $rc = 1 ] && grep -q 'does not exist' '$err' && [ \$(wc -l <'$err') = 1 ]"
+run rule del here
+rmdir /sys/fs/cgroup/ep_tool
 
 # Unprivileged: reading works, writing is refused with the documented error.
 # (An initramfs packed from a mktemp -d directory has a 0700 root.)
