@@ -25,7 +25,7 @@
  * "bench-rules-csv: " (rules,median_ns,delta_ns).
  *
  * usage: ephport_bench [-r ROUNDS] [-n OPS] [-o OCC,OCC,...] [-w WORKLOAD]
- *                      [-s STRATEGY,...] [-R RULES]
+ *                      [-s STRATEGY,...] [-R RULES] [-p MODULE_PARAMS]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,6 +66,7 @@ struct result {
 };
 
 static int ops = 200;
+static const char *params = "";
 
 static double now_ns(void)
 {
@@ -257,7 +258,7 @@ static int bench_rules(int nrules, int rounds)
 	int saved = ops, k, with, n = 0;
 	struct result r;
 
-	if (!ep_loaded() && ep_load(""))
+	if (!ep_loaded() && ep_load(params))
 		return -1;
 	ep_write(EP_SYSFS "/strategy", "random-pick");
 	ep_write(EP_SYSFS "/range", "40000 49999");
@@ -306,7 +307,7 @@ int main(int argc, char **argv)
 	int nrules = 16;
 	struct rlimit rl = { 1 << 16, 1 << 16 };
 
-	while ((opt = getopt(argc, argv, "r:n:o:w:s:R:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:o:w:s:R:p:")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -328,9 +329,12 @@ int main(int argc, char **argv)
 		case 'R':
 			nrules = atoi(optarg);
 			break;
+		case 'p':
+			params = optarg;
+			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...] [-R RULES]\n",
+				"usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...] [-R RULES] [-p PARAMS]\n",
 				argv[0]);
 			return 2;
 		}
@@ -356,7 +360,7 @@ int main(int argc, char **argv)
 			if (a == 0) {
 				ep_unload();
 			} else {
-				if (!ep_loaded() && ep_load(""))
+				if (!ep_loaded() && ep_load(params))
 					return 1;
 				ep_write(EP_SYSFS "/strategy", strats[a]);
 				ep_write(EP_SYSFS "/range", "40000 49999");

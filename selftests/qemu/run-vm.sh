@@ -17,7 +17,10 @@ timeout=${EPHPORT_VM_TIMEOUT:-900}
 if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	accel="-accel kvm -cpu host"
 else
-	accel="-accel ${EPHPORT_TCG:-tcg,thread=single}"
+	# RDRAND seeds the kernel's RNG at boot, as on real machines: without
+	# it the RNG stays unseeded under emulation, and every
+	# get_random_u32() takes the slow unseeded path.
+	accel="-accel ${EPHPORT_TCG:-tcg,thread=single} -cpu ${EPHPORT_VM_CPU:-qemu64,+rdrand}"
 fi
 
 mkdir -p "$(dirname "$log")"
