@@ -99,8 +99,9 @@ static bool ephport_rule_matches(const struct ephport_rule_conf *c,
 	if (c->cgroup) {
 		/* The cgroup the socket was created in, as for cgroup BPF. */
 		struct sock_cgroup_data *skcd = (void *)&sk->sk_cgrp_data;
+		struct cgroup *cgroup = sock_cgroup_ptr(skcd);
 
-		if (!cgroup_is_descendant(sock_cgroup_ptr(skcd), c->cgroup))
+		if (!cgroup || !cgroup_is_descendant(cgroup, c->cgroup))
 			return false;
 	}
 #endif

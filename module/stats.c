@@ -93,7 +93,8 @@ static void ephport_log(struct ephport_log *log, const struct ephport_alloc *a)
 	ephport_sk_addrs(sk, a->path, &e);
 	if (!connect)
 		memset(&e.raddr, 0, sizeof(e.raddr));
-	get_task_comm(e.comm, current);
+	/* As the scheduler's tracepoints do: no lock, comm ends in a NUL. */
+	memcpy(e.comm, current->comm, sizeof(e.comm));
 	strscpy(e.strategy, a->strategy->name, sizeof(e.strategy));
 	strscpy(e.rule, a->rule ? ephport_rule_name(a->rule) : "-", sizeof(e.rule));
 
