@@ -80,31 +80,29 @@ static struct ephport_rule *to_rule(struct config_item *item)
 	return container_of(item, struct ephport_rule, item);
 }
 
-static bool ephport_rule_matches(const struct ephport_rule_conf *c,
-				 const struct sock *sk, enum ephport_path path)
-{
-	bool connect = path <= EPHPORT_TCP6_CONNECT;
+/* What the rules match on, read from the socket once per allocation. */
+struct ephport_rule_key {
+	u8 proto;
+	u8 path;
+	u32 netns;
+	kuid_t uid;
+	struct cgroup *cgroup;	/* the socket's, or NULL */
+};
 
-	if (c->proto && c->proto != sk->sk_protocol)
+static bool ephport_rule_matches(const struct ephport_rule_conf *c,
+				 const struct ephport_rule_key *k)
+{
+	if (c->proto && c->proto != k->proto)
 		return false;
-	if ((c->path == EPHPORT_RULE_CONNECT && !connect) ||
-	    (c->path == EPHPORT_RULE_BIND && connect))
+	if (c->path && c->path != k->path)
 		return false;
-	if (c->netns && c->netns != sock_net(sk)->ns.inum)
+	if (c->netns && c->netns != k->netns)
 		return false;
 	if (uid_valid(c->uid_min) &&
-	    (uid_lt(sk->sk_uid, c->uid_min) || uid_gt(sk->sk_uid, c->uid_max)))
+	    (uid_lt(k->uid, c->uid_min) || uid_gt(k->uid, c->uid_max)))
 		return false;
-#ifdef CONFIG_SOCK_CGROUP_DATA
-	if (c->cgroup) {
-		/* The cgroup the socket was created in, as for cgroup BPF. */
-		struct sock_cgroup_data *skcd = (void *)&sk->sk_cgrp_data;
-		struct cgroup *cgroup = sock_cgroup_ptr(skcd);
-
-		if (!cgroup || !cgroup_is_descendant(cgroup, c->cgroup))
-			return false;
-	}
-#endif
+	if (c->cgroup && (!k->cgroup || !cgroup_is_descendant(k->cgroup, c->cgroup)))
+		return false;
 	return true;
 }
 
@@ -113,6 +111,7 @@ void ephport_policy_get(const struct sock *sk, enum ephport_path path,
 			struct ephport_policy *p)
 {
 	const struct ephport_ruleset *set;
+	struct ephport_rule_key k;
 	unsigned int i;
 
 	p->strategy = ephport_strategy_get_active();
@@ -123,10 +122,21 @@ void ephport_policy_get(const struct sock *sk, enum ephport_path path,
 	set = srcu_dereference(ephport_ruleset, &ephport_srcu);
 	if (!set)
 		return;
+
+	k.proto = sk->sk_protocol;
+	k.path = path <= EPHPORT_TCP6_CONNECT ? EPHPORT_RULE_CONNECT : EPHPORT_RULE_BIND;
+	k.netns = sock_net(sk)->ns.inum;
+	k.uid = sk->sk_uid;
+	k.cgroup = NULL;
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	/* The cgroup the socket was created in, as for cgroup BPF. */
+	k.cgroup = sock_cgroup_ptr((struct sock_cgroup_data *)&sk->sk_cgrp_data);
+#endif
+
 	for (i = 0; i < set->n; i++) {
 		const struct ephport_rule_conf *c = &set->entries[i].conf;
 
-		if (!ephport_rule_matches(c, sk, path))
+		if (!ephport_rule_matches(c, &k))
 			continue;
 		if (c->strategy)
 			p->strategy = c->strategy;
