@@ -5,8 +5,9 @@
  * (TCP connect() v4/v6, bind(0), listen() autobind, UDP) while the
  * controller switches the strategy 1,000 times, changes the range 1,000
  * times (shrinking it below the ports in use and back), toggles enabled,
- * and unloads and reloads the module 50 times; a helper creates and
- * destroys network namespaces with traffic inside.
+ * creates and removes a rule (which no worker matches) with every strategy
+ * switch, and unloads and reloads the module 50 times; a helper creates
+ * and destroys network namespaces with traffic inside.
  *
  * Asserted: every port lies in a range in force while its allocation ran,
  * no error but the exhaustion errnos, no duplicate 4-tuple among live
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +36,8 @@
 #define MAX_STATES	(SWITCHES + RANGES + 4 * RELOADS + 64)
 #define SYSCTL_LOW	30000		/* the stock range, when ephport is not choosing */
 #define SYSCTL_HIGH	31999
+#define RULES		"/sys/kernel/config/ephport/rules"
+#define RULE		RULES "/stress"
 
 /* What is in force, from the workers' point of view. */
 struct state {
@@ -157,6 +161,29 @@ static void netns_churn(void)
 	}
 }
 
+/*
+ * Create or remove a rule for uids no worker has, naming @strategy: the
+ * rules are published and withdrawn while every path allocates.
+ */
+static int rule_toggle(bool *exists, const char *strategy)
+{
+	if (*exists) {
+		if (rmdir(RULE))
+			return -errno;
+		*exists = false;
+		return 0;
+	}
+	if (mkdir(RULE, 0755))
+		return -errno;
+	*exists = true;
+	if (ep_write(RULE "/uid", "65000-65100") ||
+	    ep_write(RULE "/strategy", strategy) ||
+	    ep_write(RULE "/range", "50000 50099") ||
+	    ep_write(RULE "/enabled", "1"))
+		return -EIO;
+	return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char * const *)a, *(char * const *)b);
@@ -250,6 +277,7 @@ FIXTURE_TEARDOWN(stress)
 		waitpid(self->acceptor[i], NULL, 0);
 		close(self->listener[i]);
 	}
+	rmdir(RULE);		/* left by a failed assertion, it pins the module */
 	ep_unload();
 }
 
@@ -261,8 +289,9 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 	};
 	const char *env = getenv("EPHPORT_STRESS_SECONDS");
 	double seconds = env ? atof(env) : 60, t0 = now(), t_reload = 0;
-	int switches = 0, range_changes = 0, toggles = 0, reloads = 0;
+	int switches = 0, range_changes = 0, toggles = 0, reloads = 0, rules = 0;
 	int i, r = 0, enabled = 1, loaded = 0;
+	bool have_rules, rule = false;
 	struct state in_force = { 40000, 40999 };
 	pid_t pids[WORKERS + 1];
 	long ok = 0, exhausted = 0;
@@ -276,6 +305,7 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 	/* State 0: the module as loaded. */
 	ASSERT_EQ(0, ep_load("range=40000-40999 strategy=sequential"));
 	loaded = 1;
+	have_rules = access(RULES, F_OK) == 0;
 	sh->states[0] = in_force;
 
 	for (i = 0; i < WORKERS; i++) {
@@ -300,6 +330,9 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 		if (reloads < RELOADS && (reloads < want_reloads || switches >= SWITCHES)) {
 			double t = now();
 
+			/* A rule pins the module. */
+			if (rule)
+				ASSERT_EQ(0, rule_toggle(&rule, NULL));
 			/* Unloaded, the stock range is in force. */
 			announce(SYSCTL_LOW, SYSCTL_HIGH);
 			ep_unload();
@@ -312,9 +345,14 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 			continue;
 		}
 		if (switches < SWITCHES) {
-			ASSERT_EQ(0, ep_write(EP_SYSFS "/strategy",
-					      ep_strategies[switches % ep_nr_strategies]));
+			const char *strategy = ep_strategies[switches % ep_nr_strategies];
+
+			ASSERT_EQ(0, ep_write(EP_SYSFS "/strategy", strategy));
 			switches++;
+			if (have_rules) {
+				ASSERT_EQ(0, rule_toggle(&rule, strategy));
+				rules++;
+			}
 		}
 		if (range_changes < RANGES) {
 			const struct state *s = &ranges[r++ % ARRAY_SIZE(ranges)];
@@ -340,6 +378,8 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 		}
 		usleep(10000);
 	}
+	if (rule)
+		rule_toggle(&rule, NULL);
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
 	waitpid(pids[WORKERS], NULL, 0);
 
@@ -350,8 +390,9 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 	for (i = 0; i < WORKERS; i++)
 		waitpid(pids[i], NULL, 0);
 
-	TH_LOG("%.0f s: %d strategy switches, %d range changes, %d enabled toggles",
+	TH_LOG("%.0f s: %d strategy switches, %d range changes, %d enabled toggles,",
 	       now() - t0, switches, range_changes, toggles);
+	TH_LOG("%d rule changes", rules);
 	TH_LOG("%d reloads (%.2f s each), %d states", reloads,
 	       reloads ? t_reload / reloads : 0, sh->gen + 1);
 	for (i = 0; i < WORKERS; i++) {
