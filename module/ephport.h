@@ -175,6 +175,7 @@ struct ephport_policy {
 void ephport_policy_get(const struct sock *sk, enum ephport_path path,
 			struct ephport_policy *p);
 const char *ephport_rule_name(const struct ephport_rule *r);
+void ephport_rules_show(struct seq_file *seq);
 int ephport_rules_init(void);
 void ephport_rules_uninit(void);
 
@@ -190,13 +191,12 @@ struct ephport_alloc {
 
 extern struct ephport_pcpu_stats __percpu *ephport_global_stats;
 void ephport_record(struct ephport_net *en, const struct ephport_alloc *a);
+void ephport_rule_count(const struct ephport_rule *r, const struct ephport_alloc *a);
 void ephport_stats_sum(struct ephport_pcpu_stats __percpu *pcpu,
 		       struct ephport_pcpu_stats *sum);
 void ephport_stats_reset(struct ephport_pcpu_stats __percpu *pcpu);
 int ephport_stats_init(void);
 void ephport_stats_uninit(void);
-void ephport_rule_count(const struct ephport_rule *r, const struct ephport_alloc *a);
-void ephport_rules_show(struct seq_file *seq);
 
 /* procfs.c */
 int ephport_procfs_net_init(struct net *net);

@@ -7,9 +7,8 @@
  * Set up in this order, torn down in reverse: statistics, strategies, the
  * hooks (which pass everything through until the end of init), per-netns
  * state with /proc/net/ephport, /sys/kernel/ephport, then the rules in
- * configfs.  The hooks come
- * before anything visible by name, so that a second copy of the module
- * fails cleanly on them.
+ * configfs.  The hooks come before anything visible by name, so that a
+ * second copy of the module fails cleanly on them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -141,8 +141,9 @@ int ephport_parse_strategy(const char *buf, size_t len, char *name)
 
 /*
  * The range an allocation for @sk may use: @range, or with
- * EPHPORT_RANGE_AUTO the namespace's sysctl range, never below its unprivileged floor, narrowed by
- * the socket's IP_LOCAL_PORT_RANGE exactly as the stock getter narrows it.
+ * EPHPORT_RANGE_AUTO the namespace's sysctl range, never below its
+ * unprivileged floor, narrowed by the socket's IP_LOCAL_PORT_RANGE exactly
+ * as the stock getter narrows it.
  * Returns false when no port is left.
  */
 bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,

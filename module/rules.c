@@ -461,70 +461,80 @@ static int ephport_rule_parse_netns(const char *buf, size_t count,
 
 EPHPORT_RULE_STORE(netns, ephport_rule_parse_netns)
 
-/* proto: "tcp" or "udp"; empty for any. */
+/* A match written as one of a few words; "" is any. */
+struct ephport_rule_word {
+	const char *name;
+	u8 value;
+};
+
+static const struct ephport_rule_word ephport_rule_protos[] = {
+	{ "", 0 }, { "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
+};
+
+/* path: "connect" (TCP connect()) or "bind" (bind(0), listen(), UDP). */
+static const struct ephport_rule_word ephport_rule_paths[] = {
+	{ "", EPHPORT_RULE_ANY_PATH },
+	{ "connect", EPHPORT_RULE_CONNECT },
+	{ "bind", EPHPORT_RULE_BIND },
+};
+
+static ssize_t ephport_rule_word_show(char *page, const struct ephport_rule_word *w,
+				      unsigned int n, u8 value)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (w[i].value == value)
+			return sprintf(page, "%s\n", w[i].name);
+	return sprintf(page, "\n");
+}
+
+static int ephport_rule_word_parse(const char *buf, size_t count,
+				   const struct ephport_rule_word *w,
+				   unsigned int n, u8 *value)
+{
+	char s[8];
+	unsigned int i;
+
+	if (ephport_rule_string(buf, count, s, sizeof(s)) < 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(s, w[i].name)) {
+			*value = w[i].value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static ssize_t ephport_rule_proto_show(struct config_item *item, char *page)
 {
-	switch (READ_ONCE(to_rule(item)->conf.proto)) {
-	case IPPROTO_TCP:
-		return sprintf(page, "tcp\n");
-	case IPPROTO_UDP:
-		return sprintf(page, "udp\n");
-	}
-	return sprintf(page, "\n");
+	return ephport_rule_word_show(page, ephport_rule_protos,
+				      ARRAY_SIZE(ephport_rule_protos),
+				      READ_ONCE(to_rule(item)->conf.proto));
 }
 
 static int ephport_rule_parse_proto(const char *buf, size_t count,
 				    struct ephport_rule_conf *c)
 {
-	char s[8];
-	int n;
-
-	n = ephport_rule_string(buf, count, s, sizeof(s));
-	if (n < 0)
-		return n;
-	if (!n)
-		c->proto = 0;
-	else if (!strcmp(s, "tcp"))
-		c->proto = IPPROTO_TCP;
-	else if (!strcmp(s, "udp"))
-		c->proto = IPPROTO_UDP;
-	else
-		return -EINVAL;
-	return 0;
+	return ephport_rule_word_parse(buf, count, ephport_rule_protos,
+				       ARRAY_SIZE(ephport_rule_protos), &c->proto);
 }
 
 EPHPORT_RULE_STORE(proto, ephport_rule_parse_proto)
 
-/* path: "connect" (TCP connect()) or "bind" (bind(0), listen(), UDP). */
 static ssize_t ephport_rule_path_show(struct config_item *item, char *page)
 {
-	switch (READ_ONCE(to_rule(item)->conf.path)) {
-	case EPHPORT_RULE_CONNECT:
-		return sprintf(page, "connect\n");
-	case EPHPORT_RULE_BIND:
-		return sprintf(page, "bind\n");
-	}
-	return sprintf(page, "\n");
+	return ephport_rule_word_show(page, ephport_rule_paths,
+				      ARRAY_SIZE(ephport_rule_paths),
+				      READ_ONCE(to_rule(item)->conf.path));
 }
 
 static int ephport_rule_parse_path(const char *buf, size_t count,
 				   struct ephport_rule_conf *c)
 {
-	char s[8];
-	int n;
-
-	n = ephport_rule_string(buf, count, s, sizeof(s));
-	if (n < 0)
-		return n;
-	if (!n)
-		c->path = EPHPORT_RULE_ANY_PATH;
-	else if (!strcmp(s, "connect"))
-		c->path = EPHPORT_RULE_CONNECT;
-	else if (!strcmp(s, "bind"))
-		c->path = EPHPORT_RULE_BIND;
-	else
-		return -EINVAL;
-	return 0;
+	return ephport_rule_word_parse(buf, count, ephport_rule_paths,
+				       ARRAY_SIZE(ephport_rule_paths), &c->path);
 }
 
 EPHPORT_RULE_STORE(path, ephport_rule_parse_path)

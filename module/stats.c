@@ -88,8 +88,6 @@ static void ephport_log(struct ephport_log *log, const struct ephport_alloc *a)
 		.pid = task_tgid_nr(current),
 	};
 
-	if (!log->size)
-		return;
 	ephport_sk_addrs(sk, a->path, &e);
 	if (!connect)
 		memset(&e.raddr, 0, sizeof(e.raddr));
@@ -112,7 +110,7 @@ void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
 	ephport_count(en->stats, a);
 	if (a->rule)
 		ephport_rule_count(a->rule, a);
-	if (!a->result)
+	if (!a->result && en->log.size)
 		ephport_log(&en->log, a);
 	trace_ephport_alloc(a->path, a->path == EPHPORT_TCP4_CONNECT ? AF_INET : sk->sk_family,
 			    a->result ? 0 : inet_sk(sk)->inet_num,
