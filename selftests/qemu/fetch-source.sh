@@ -22,6 +22,7 @@ if [ -f "$dir/.complete" ]; then
 fi
 
 echo "fetch-source: $pkg $ver" >&2
+mkdir -p "$cache" || die "cannot create $cache"
 tmp=$(mktemp -d "$cache/.src.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >&2) ||
