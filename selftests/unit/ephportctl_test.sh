@@ -11,12 +11,13 @@
 # range below net.ipv4.ip_unprivileged_port_start) are covered by the VM
 # tests, not here.  The tests of "rule add" and "rule del" preload a small
 # library into the tool that makes the rules directory behave like configfs
-# (see configfs.c below); without a C compiler, or with a static tool, they
-# are skipped.
+# (configfs_shim.c, built by the Makefile here); without it, or with a
+# static tool, they are skipped.
 #
 # Environment:
 #   EPHPORTCTL    the tool (default: ./ephportctl)
-#   CC            the compiler of the configfs emulation (default: cc)
+#   CONFIGFS_SHIM the configfs emulation (default: configfs_shim.so next
+#                 to this script, or in the working directory)
 #   KSFT_HELPERS  the kernel's kselftest/ktap_helpers.sh (default: the one
 #                 next to this script, or in the working directory)
 
@@ -141,8 +142,15 @@ fixture
 
 # ---- general ----
 
-t_version() { run --version && ok && [ "$out" = "ephportctl 0.1.0" ]; }
-check "--version prints the version" t_version
+# The version the tool was built with: the project's VERSION file.
+VERSION_FILE=$here/VERSION
+[ -f "$VERSION_FILE" ] || VERSION_FILE=./VERSION
+t_version() { run --version && ok && [ "$out" = "ephportctl $(cat "$VERSION_FILE")" ]; }
+if [ -f "$VERSION_FILE" ]; then
+	check "--version prints the version of the VERSION file" t_version
+else
+	ktap_test_skip "--version prints the version (no VERSION file beside the test)"
+fi
 
 t_help() {
 	run help && ok || return 1
@@ -584,97 +592,18 @@ check "watch -c rejects 0, -2, x, 1.5" t_watch_bad_c
 
 # ---- rules ----
 
-# configfs as far as the tool can tell: a directory made in $CFG/rules gets
-# the attributes of a new rule (copies of what is in $FAKE_RULE), rmdir
-# removes them with the directory.  With $FAKE_LOADED, loading the library
-# creates that file.
-cat >"$tmp/configfs.c" <<'EOF'
-#define _GNU_SOURCE
-#include <dirent.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-__attribute__((constructor)) static void loaded(void)
-{
-	const char *f = getenv("FAKE_LOADED");
-
-	if (f)
-		close(open(f, O_WRONLY | O_CREAT, 0644));
-}
-
-static int rule_dir(const char *path)
-{
-	const char *root = getenv("EPHPORT_CONFIGFS");
-	char rules[4096];
-	int n;
-
-	if (!root)
-		return 0;
-	n = snprintf(rules, sizeof(rules), "%s/rules/", root);
-	return !strncmp(path, rules, n) && !strchr(path + n, '/');
-}
-
-int mkdir(const char *path, mode_t mode)
-{
-	const char *tmpl = getenv("FAKE_RULE");
-	char src[4096], dst[4096], buf[4096];
-	struct dirent *e;
-	struct stat st;
-	int in, out;
-	ssize_t n;
-	DIR *d;
-
-	if (syscall(SYS_mkdirat, AT_FDCWD, path, mode))
-		return -1;
-	if (!rule_dir(path) || !tmpl || !(d = opendir(tmpl)))
-		return 0;
-	while ((e = readdir(d))) {
-		snprintf(src, sizeof(src), "%s/%s", tmpl, e->d_name);
-		snprintf(dst, sizeof(dst), "%s/%s", path, e->d_name);
-		if (e->d_name[0] == '.' || stat(src, &st))
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			syscall(SYS_mkdirat, AT_FDCWD, dst, 0755);
-			continue;
-		}
-		in = open(src, O_RDONLY);
-		out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 0777);
-		while ((n = read(in, buf, sizeof(buf))) > 0)
-			n = write(out, buf, n);
-		close(in);
-		close(out);
-	}
-	closedir(d);
-	return 0;
-}
-
-int rmdir(const char *path)
-{
-	char sub[4096];
-	struct dirent *e;
-	DIR *d;
-
-	if (rule_dir(path) && (d = opendir(path))) {
-		while ((e = readdir(d))) {
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && unlink(sub))
-				syscall(SYS_unlinkat, AT_FDCWD, sub, AT_REMOVEDIR);
-		}
-		closedir(d);
-	}
-	return syscall(SYS_unlinkat, AT_FDCWD, path, AT_REMOVEDIR);
-}
-EOF
-SHIM=$tmp/configfs.so
+# The configfs emulation (see configfs_shim.c): a directory made in
+# $CFG/rules gets the attributes of a new rule (copies of what is in
+# $FAKE_RULE).  It must load into the tool (not a static one).
+SHIM=${CONFIGFS_SHIM:-}
+[ -n "$SHIM" ] || for f in "$here/configfs_shim.so" ./configfs_shim.so; do
+	[ -f "$f" ] && SHIM=$(cd "$(dirname "$f")" && pwd)/configfs_shim.so && break
+done
 FAKE_RULE=$tmp/newrule
 export FAKE_RULE
-"${CC:-cc}" -shared -fPIC -o "$SHIM" "$tmp/configfs.c" >/dev/null 2>&1 &&
-	FAKE_LOADED=$tmp/loaded LD_PRELOAD=$SHIM "$TOOL" --version >/dev/null 2>&1 &&
+SHIM_MISSING="no configfs emulation: configfs_shim.so not found"
+[ -n "$SHIM" ] && SHIM_MISSING="no configfs emulation: $SHIM not preloaded (a static tool?)"
+[ -n "$SHIM" ] && FAKE_LOADED=$tmp/loaded LD_PRELOAD=$SHIM "$TOOL" --version >/dev/null 2>&1 &&
 	[ -f "$tmp/loaded" ] || SHIM=
 
 # cfs ARGS... - run the tool on the emulated configfs
@@ -683,7 +612,7 @@ cfs() { LD_PRELOAD=$SHIM run "$@"; }
 # A test case that needs the emulation.
 check_cfs() {
 	if [ -z "$SHIM" ]; then
-		ktap_test_skip "$1 (no configfs emulation: no ${CC:-cc}, or a static tool)"
+		ktap_test_skip "$1 ($SHIM_MISSING)"
 		return
 	fi
 	check "$@"
