@@ -146,6 +146,15 @@ void no_args(int argc, char **argv)
 		unexpected_arg(argv[1]);
 }
 
+/* The one argument of a command: without it, the usage. */
+const char *one_arg(int argc, char **argv)
+{
+	if (argc < 2)
+		usage_error();
+	no_args(argc - 1, argv + 1);
+	return argv[1];
+}
+
 /* Does the command line's word name the command or keyword name? */
 bool matches(const char *word, const char *name)
 {

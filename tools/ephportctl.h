@@ -61,6 +61,8 @@ void read_attr(const char *name, char *buf, size_t size);
 unsigned long long read_num(const char *name);
 noreturn void bad_value(const char *value, const char *path);
 int write_file(const char *path, const char *value);
+#define DENIED "permission denied: run as root"
+void die_if_denied(int err);
 void write_failed(const char *name, int err);
 void write_or_die(const char *name, const char *value);
 int read_ptable(const char *name, int skip, bool rest, struct ptable *t);
@@ -132,6 +134,7 @@ noreturn void unexpected_arg(const char *arg);
 const char *next_opt(int *i, int argc, char **argv, const char *opts, const char **val);
 void json_opts(int argc, char **argv);
 void no_args(int argc, char **argv);
+const char *one_arg(int argc, char **argv);
 bool matches(const char *word, const char *name);
 
 /* set.c: set, enable, disable, reset */

@@ -136,11 +136,17 @@ int write_file(const char *path, const char *value)
 	return err;
 }
 
+/* The error of a change (errno err) that needs more privileges. */
+void die_if_denied(int err)
+{
+	if (err == EACCES || err == EPERM)
+		die(1, DENIED);
+}
+
 /* Report a failed write of a sysfs attribute; EINVAL is left to the caller. */
 void write_failed(const char *name, int err)
 {
-	if (err == -EACCES || err == -EPERM)
-		die(1, "permission denied: run as root");
+	die_if_denied(-err);
 	if (err != -EINVAL)
 		die(1, "cannot write %s: %s", attr_path(name), strerror(-err));
 }

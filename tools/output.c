@@ -50,28 +50,31 @@ static void text_print(const char *fmt, ...)
 	va_end(ap);
 }
 
-void open_object(const char *key)
+/* Call one of the writer's start or end functions in JSON output. */
+static void json_nest(const char *key, void (*fn)(struct json_writer *w))
 {
 	if (json_wants(PRINT_JSON, key))
-		jw_start_object(&jw);
+		fn(&jw);
+}
+
+void open_object(const char *key)
+{
+	json_nest(key, jw_start_object);
 }
 
 void close_object(void)
 {
-	if (json_output)
-		jw_end_object(&jw);
+	json_nest(NULL, jw_end_object);
 }
 
 void open_array(const char *key)
 {
-	if (json_wants(PRINT_JSON, key))
-		jw_start_array(&jw);
+	json_nest(key, jw_start_array);
 }
 
 void close_array(void)
 {
-	if (json_output)
-		jw_end_array(&jw);
+	json_nest(NULL, jw_end_array);
 }
 
 /* Text: collect cells into t, starting with the n header cells. */
@@ -128,31 +131,32 @@ void print_float(enum output_type t, const char *key, const char *fmt, double v)
 		text_print(fmt, v);
 }
 
+/* A JSON literal (a number, true, false, null) and its text, a string. */
+static void print_literal(enum output_type t, const char *key, const char *fmt,
+			  const char *json, const char *text)
+{
+	if (json_wants(t, key))
+		jw_raw(&jw, json);
+	else if (text_wants(t))
+		text_print(fmt, text);
+}
+
 /* Text: "yes" or "no" */
 void print_bool(enum output_type t, const char *key, const char *fmt, bool v)
 {
-	if (json_wants(t, key))
-		jw_raw(&jw, v ? "true" : "false");
-	else if (text_wants(t))
-		text_print(fmt, v ? "yes" : "no");
+	print_literal(t, key, fmt, v ? "true" : "false", v ? "yes" : "no");
 }
 
 /* JSON null; the text shows what stands for nothing there. */
 void print_null(enum output_type t, const char *key, const char *fmt, const char *text)
 {
-	if (json_wants(t, key))
-		jw_raw(&jw, "null");
-	else if (text_wants(t))
-		text_print(fmt, text);
+	print_literal(t, key, fmt, "null", text);
 }
 
 /* A number as the kernel wrote it ("123.456789"), checked by the caller. */
 void print_number(enum output_type t, const char *key, const char *fmt, const char *num)
 {
-	if (json_wants(t, key))
-		jw_raw(&jw, num);
-	else if (text_wants(t))
-		text_print(fmt, num);
+	print_literal(t, key, fmt, num, num);
 }
 
 /*

@@ -214,6 +214,13 @@ static const char *rule_value(int attr, const char *arg)
 	return xstrdup(buf);
 }
 
+/* mkdir or rmdir of the directory of a rule failed with errno err. */
+static noreturn void rule_dir_failed(const char *name, const char *verb, int err)
+{
+	die_if_denied(err);
+	die(1, "cannot %s %s: %s", verb, rule_path(name, ""), strerror(err));
+}
+
 /* A write of "rule add" failed: remove the rule again and say why. */
 static noreturn void rule_add_failed(const char *name, int attr, const char *value, int err)
 {
@@ -223,7 +230,7 @@ static noreturn void rule_add_failed(const char *name, int attr, const char *val
 	snprintf(path, sizeof(path), "%s", rule_path(name, rule_attr[attr]));
 	/* ENOENT although the attribute exists: the kernel knows no such cgroup. */
 	if (err == -EACCES || err == -EPERM)
-		snprintf(why, sizeof(why), "permission denied: run as root");
+		snprintf(why, sizeof(why), DENIED);
 	else if (err == -EINVAL || (err == -ENOENT && !access(path, F_OK)))
 		snprintf(why, sizeof(why), "the kernel refused %s \"%s\" (%s)", rule_attr[attr],
 			 value, strerror(-err));
@@ -282,9 +289,7 @@ static int rule_add(int argc, char **argv)
 		err = errno;
 		if (err == EEXIST)
 			die(1, "rule \"%s\" exists", argv[1]);
-		if (err == EACCES || err == EPERM)
-			die(1, "permission denied: run as root");
-		die(1, "cannot create %s: %s", rule_path(argv[1], ""), strerror(err));
+		rule_dir_failed(argv[1], "create", err);
 	}
 	for (a = 0; a < R_NATTRS; a++) {
 		err = value[a] ? write_file(rule_path(argv[1], rule_attr[a]), value[a]) : 0;
@@ -296,21 +301,17 @@ static int rule_add(int argc, char **argv)
 
 static int rule_del(int argc, char **argv)
 {
+	const char *name = one_arg(argc, argv);
 	int err;
 
-	if (argc < 2)
-		usage_error();
-	no_args(argc - 1, argv + 1);
-	check_rule_name(argv[1]);
+	check_rule_name(name);
 	check_configfs();
-	if (!rmdir(rule_path(argv[1], "")))
+	if (!rmdir(rule_path(name, "")))
 		return 0;
 	err = errno;
 	if (err == ENOENT)
-		die(1, "rule \"%s\" does not exist", argv[1]);
-	if (err == EACCES || err == EPERM)
-		die(1, "permission denied: run as root");
-	die(1, "cannot remove %s: %s", rule_path(argv[1], ""), strerror(err));
+		die(1, "rule \"%s\" does not exist", name);
+	rule_dir_failed(name, "remove", err);
 }
 
 static noreturn void rule_bad_value(const struct rule *r, int attr, const char *value)

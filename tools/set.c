@@ -60,16 +60,14 @@ void check_strategy(const char *name)
 
 static int set_strategy(int argc, char **argv)
 {
+	const char *name = one_arg(argc, argv);
 	int err;
 
-	if (argc < 2)
-		usage_error();
-	no_args(argc - 1, argv + 1);
-	check_strategy(argv[1]);
-	err = write_file(attr_path("strategy"), argv[1]);
+	check_strategy(name);
+	err = write_file(attr_path("strategy"), name);
 	if (err) {
 		write_failed("strategy", err);
-		die(1, "the kernel refused strategy \"%s\"", argv[1]);
+		die(1, "the kernel refused strategy \"%s\"", name);
 	}
 	return 0;
 }
