@@ -89,7 +89,7 @@ nobody() {
 }
 
 ktap_print_header
-ktap_set_plan 48
+ktap_set_plan 50
 
 # Without the module: the documented error for every verb that needs it.
 unload
@@ -156,8 +156,8 @@ run -j status
 expect "-j status: the same keys" json_line "{" "}" enabled range strategy totals paths
 run stats --json
 expect "stats --json: one JSON object with the documented keys" \
-	json_line "{" "}" tcp4-connect tcp6-connect tcp-bind udp4 udp6 allocations \
-	failures probes max_probes histogram 1 2-3 ">=1024"
+	json_line "{" "}" paths tcp4-connect tcp6-connect tcp-bind udp4 udp6 allocations \
+	failures probes max_probes histogram 1 2-3 ">=1024" rules
 run stats
 expect "stats: status 0, every path" \
 	sh -c "[ $rc = 0 ] && grep -q tcp4-connect '$out' && grep -q udp6 '$out'"
@@ -220,6 +220,10 @@ run rule list --json
 expect "rule list --json: one JSON array with the documented keys" \
 	json_line "[" "]" name priority enabled cgroup uid netns proto path range \
 	strategy allocations failures probes max_probes
+expect "rule list --json: the range as in status" \
+	grep -qF '"range":{"low":50000,"high":50009}' "$out"
+run ru l
+expect "ru l (prefixes): the rule list" grep -q "^web *5 *yes " "$out"
 run stats
 expect "stats: the rule table" grep -q "^web " "$out"
 run rule add web proto udp

@@ -21,10 +21,15 @@
 
 static int do_help(int argc, char **argv);
 
+/*
+ * The commands.  A word of the command line may be a prefix of a command
+ * (or of a keyword); when several commands start with it, the first of the
+ * table wins, as with ip: "s" is set, "st" status.
+ */
 static const struct cmd cmds[] = {
-	{ .name = "status", .fn = do_status, .args = "",
-	  .description = "configuration and totals (the default)", .json = true },
 	{ .name = "set", .sub = set_cmds },
+	{ .name = "status", .fn = do_status, .args = "[--json]",
+	  .description = "configuration and totals (the default)", .json = true },
 	{ .name = "enable", .fn = do_enable, .args = "",
 	  .description = "take over port selection" },
 	{ .name = "disable", .fn = do_disable, .args = "",
@@ -48,16 +53,33 @@ static const struct cmd cmds[] = {
 static const char options_text[] =
 	"Options:\n"
 	"  -j, --json                     JSON output (status, stats, log, rule list)\n"
+	"  -p, --pretty                   JSON output, indented\n"
 	"  -h, --help                     print this text\n"
-	"  -V, --version                  print the version\n";
+	"  -V, --version                  print the version\n"
+	"\n"
+	"Commands and keywords may be abbreviated: " PROG " s r 40000 49999.\n";
+
+/* The command being run, and the words before it ("rule "), for its usage. */
+#define PATH_LEN 64
+static const struct cmd *cur_cmd;
+static char cur_path[PATH_LEN];
 
 #define SYNOPSIS_WIDTH 29
 
 /* One line per command of table: its synopsis, then its description. */
-static void print_cmds(FILE *f, const struct cmd *table, const char *prefix)
+/* The description of a command, each further line indented by indent. */
+static void print_description(FILE *f, const struct cmd *c, int indent)
 {
 	const char *d, *nl;
-	char syn[128], sub[64];
+
+	for (d = c->description; (nl = strchr(d, '\n')); d = nl + 1)
+		fprintf(f, "%.*s\n%*s", (int)(nl - d), d, indent, "");
+	fprintf(f, "%s\n", d);
+}
+
+static void print_cmds(FILE *f, const struct cmd *table, const char *prefix)
+{
+	char syn[2 * PATH_LEN], sub[2 * PATH_LEN];
 	int len;
 
 	for (; table->name; table++) {
@@ -68,26 +90,44 @@ static void print_cmds(FILE *f, const struct cmd *table, const char *prefix)
 		}
 		len = snprintf(syn, sizeof(syn), "%s%s%s%s", prefix, table->name,
 			       *table->args ? " " : "", table->args);
-		fprintf(f, "  %-*s", SYNOPSIS_WIDTH, syn);
 		if (len > SYNOPSIS_WIDTH)
-			fprintf(f, "\n  %-*s", SYNOPSIS_WIDTH, "");
-		for (d = table->description; (nl = strchr(d, '\n')); d = nl + 1)
-			fprintf(f, "  %.*s\n  %-*s", (int)(nl - d), d, SYNOPSIS_WIDTH, "");
-		fprintf(f, "  %s\n", d);
+			fprintf(f, "  %s\n  %-*s  ", syn, SYNOPSIS_WIDTH, "");
+		else
+			fprintf(f, "  %-*s  ", SYNOPSIS_WIDTH, syn);
+		print_description(f, table, SYNOPSIS_WIDTH + 4);
 	}
 }
 
 static void print_usage(FILE *f)
 {
-	fputs("Usage: " PROG " [-j|--json] [COMMAND [ARGS]]\n\nCommands:\n", f);
+	fputs("Usage: " PROG " [-j|--json] [-p|--pretty] [COMMAND [ARGS]]\n\nCommands:\n", f);
 	print_cmds(f, cmds, "");
 	fprintf(f, "\n%s", options_text);
 }
 
+/* The usage of one command: its synopsis, or those of its subcommands. */
+static void print_cmd_usage(FILE *f, const struct cmd *c, const char *path)
+{
+	char sub[2 * PATH_LEN];
+
+	if (!c->sub) {
+		fprintf(f, "Usage: " PROG " %s%s %s\n  ", path, c->name, c->args);
+		print_description(f, c, 2);
+		return;
+	}
+	snprintf(sub, sizeof(sub), "%s%s ", path, c->name);
+	fprintf(f, "Usage: " PROG " %sCOMMAND [ARGS]\n\nCommands:\n", sub);
+	print_cmds(f, c->sub, sub);
+}
+
+/* An incomplete command: the usage of the command being run, or all. */
 noreturn void usage_error(void)
 {
 	fflush(stdout);
-	print_usage(stderr);
+	if (cur_cmd)
+		print_cmd_usage(stderr, cur_cmd, cur_path);
+	else
+		print_usage(stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -98,15 +138,18 @@ noreturn void unknown_arg(const char *what, const char *arg)
 	exit(EXIT_USAGE);
 }
 
-/* A command takes no further words: arg is the first of them. */
+/* A command is complete, yet arg follows. */
 noreturn void unexpected_arg(const char *arg)
 {
-	unknown_arg("Argument", arg);
+	die(EXIT_USAGE, "unexpected argument \"%s\"", arg);
 }
 
+/* -j/--json, or -p/--pretty (which implies it) */
 static bool json_opt(const char *a)
 {
-	if (strcmp(a, "-j") && strcmp(a, "--json"))
+	if (!strcmp(a, "-p") || !strcmp(a, "--pretty"))
+		pretty_output = true;
+	else if (strcmp(a, "-j") && strcmp(a, "--json"))
 		return false;
 	json_output = true;
 	return true;
@@ -122,8 +165,10 @@ const char *next_opt(int *i, int argc, char **argv, const char *opts, const char
 
 	if (json_opt(a))
 		return "j";
-	if (a[0] != '-' || !a[1] || a[2] || !strchr(opts, a[1]))
-		unknown_arg(a[0] == '-' ? "Option" : "Argument", a);
+	if (a[0] != '-')
+		unexpected_arg(a);
+	if (!a[1] || a[2] || !strchr(opts, a[1]))
+		unknown_arg("Option", a);
 	if (++*i >= argc)
 		die(EXIT_USAGE, "option \"%s\" needs a value", a);
 	*val = argv[*i];
@@ -155,10 +200,12 @@ const char *one_arg(int argc, char **argv)
 	return argv[1];
 }
 
-/* Does the command line's word name the command or keyword name? */
+/* Does the command line's word name the command or keyword name (a prefix)? */
 bool matches(const char *word, const char *name)
 {
-	return !strcmp(word, name);
+	size_t len = strlen(word);
+
+	return len && !strncmp(word, name, len);
 }
 
 static int do_help(int argc, char **argv)
@@ -167,13 +214,39 @@ static int do_help(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The index of the name among n names at base, every stride bytes, that
+ * word names exactly, else of the first that word abbreviates; -1: none.
+ */
+static int find_name(const char *word, const void *base, size_t stride, int n)
+{
+	const char *name;
+	int i, prefix = -1;
+
+	for (i = 0; i < n; i++) {
+		name = *(const char * const *)((const char *)base + i * stride);
+		if (!strcmp(word, name))
+			return i;
+		if (prefix < 0 && matches(word, name))
+			prefix = i;
+	}
+	return prefix;
+}
+
+/* A keyword among n names, as find_name() finds it. */
+int find_word(const char *word, const char * const *names, int n)
+{
+	return find_name(word, names, sizeof(*names), n);
+}
+
 static const struct cmd *find_cmd(const struct cmd *table, const char *word)
 {
-	for (; table->name; table++) {
-		if (matches(word, table->name))
-			return table;
-	}
-	return NULL;
+	int n = 0, i;
+
+	while (table[n].name)
+		n++;
+	i = find_name(word, &table->name, sizeof(*table), n);
+	return i < 0 ? NULL : &table[i];
 }
 
 /* Does the command, or one of its subcommands, have JSON output? */
@@ -197,12 +270,14 @@ static bool has_json(const struct cmd *c)
 static int run_cmd(const struct cmd *table, const char *path, int argc, char **argv)
 {
 	const struct cmd *c = find_cmd(table, argv[0]);
-	char sub[64];
+	char sub[2 * PATH_LEN];
 
 	if (!c && table == cmds)
 		unknown_arg("Command", argv[0]);
 	if (!c)
 		usage_error();
+	cur_cmd = c;
+	snprintf(cur_path, sizeof(cur_path), "%s", path);
 	if (json_output && !has_json(c))
 		die(EXIT_USAGE, "\"%s%s\" has no JSON output", path, c->name);
 	if (c->sub) {

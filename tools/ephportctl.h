@@ -136,13 +136,15 @@ void json_opts(int argc, char **argv);
 void no_args(int argc, char **argv);
 const char *one_arg(int argc, char **argv);
 bool matches(const char *word, const char *name);
+int find_word(const char *word, const char * const *names, int n);
 
 /* set.c: set, enable, disable, reset */
 extern const struct cmd set_cmds[];
 int do_enable(int argc, char **argv);
 int do_disable(int argc, char **argv);
 int do_reset(int argc, char **argv);
-int range_value(int argc, char **argv, char *value, size_t size);
+int range_words(int argc, char **argv);
+void range_value(int argc, char **argv, char *value, size_t size);
 void check_strategy(const char *name);
 
 /* status.c */

@@ -39,7 +39,7 @@ static const char * const rule_stat[] = { "allocations", "failures", "probes", "
 
 struct rule {
 	char *name;
-	char *attr[R_NATTRS];	/* "" when not set; range as "LOW-HIGH" */
+	char *attr[R_NATTRS];	/* "" when not set */
 	unsigned long long priority;
 	unsigned long long stat[ARRAY_SIZE(rule_stat)];
 };
@@ -243,16 +243,6 @@ static noreturn void rule_add_failed(const char *name, int attr, const char *val
 	die(1, "%s", why);
 }
 
-static int rule_index(const char *keyword)
-{
-	int i;
-
-	for (i = 0; i < R_ENABLED; i++) {
-		if (!strcmp(keyword, rule_attr[i]))
-			return i;
-	}
-	return -1;
-}
 
 static int rule_add(int argc, char **argv)
 {
@@ -264,19 +254,19 @@ static int rule_add(int argc, char **argv)
 		usage_error();
 	check_rule_name(argv[1]);
 	for (i = 2; i < argc; i++) {
-		a = rule_index(argv[i]);
+		/* The keywords, but not enabled: rule add enables the rule. */
+		a = find_word(argv[i], rule_attr, R_ENABLED);
 		if (a < 0)
 			unknown_arg("Argument", argv[i]);
 		if (value[a])
-			die(EXIT_USAGE, "\"%s\" is given twice", argv[i]);
+			die(EXIT_USAGE, "\"%s\" is given twice", rule_attr[a]);
 		if (++i == argc)
-			die(EXIT_USAGE, "\"%s\" needs a value", argv[i - 1]);
+			die(EXIT_USAGE, "\"%s\" needs a value", rule_attr[a]);
 		if (a != R_RANGE) {
 			value[a] = rule_value(a, argv[i]);
 			continue;
 		}
-		/* LOW HIGH, or one word: LOW-HIGH or auto */
-		n = i + 1 < argc && !strchr(argv[i], '-') && strcmp(argv[i], "auto") ? 2 : 1;
+		n = range_words(argc - i, argv + i);
 		range_value(n, argv + i, range, sizeof(range));
 		value[a] = range;
 		i += n - 1;
@@ -328,12 +318,11 @@ static void read_rule(struct rule *r)
 
 	for (i = 0; i < R_NATTRS; i++) {
 		read_file(rule_path(r->name, rule_attr[i]), buf, sizeof(buf));
-		if (i == R_RANGE && parse_range_attr(buf, &low, &high))
-			snprintf(buf, sizeof(buf), "%llu-%llu", low, high);
-		else if (i == R_RANGE && strcmp(buf, "auto"))
-			rule_bad_value(r, i, buf);
-		else if (i == R_RANGE)
+		/* "LOW HIGH" stays; auto: the rule leaves the range alone */
+		if (i == R_RANGE && !strcmp(buf, "auto"))
 			buf[0] = '\0';
+		else if (i == R_RANGE && !parse_range_attr(buf, &low, &high))
+			rule_bad_value(r, i, buf);
 		r->attr[i] = xstrdup(buf);
 	}
 	if (!parse_ull(r->attr[R_PRIORITY], &r->priority))
@@ -368,13 +357,21 @@ static int rule_cmp(const void *a, const void *b)
 /* "key=value ..." of the attributes from..to-1 that are set, or "-". */
 static void rule_attrs(const struct rule *r, int from, int to, char *buf, size_t size)
 {
+	unsigned long long low, high;
+	const char *value;
+	char range[64];
 	size_t len = 0;
 	int i;
 
 	for (i = from; i < to; i++) {
-		if (*r->attr[i] && len < size)
+		value = r->attr[i];
+		if (i == R_RANGE && parse_range_attr(value, &low, &high)) {
+			snprintf(range, sizeof(range), "%llu-%llu", low, high);
+			value = range;
+		}
+		if (*value && len < size)
 			len += snprintf(buf + len, size - len, "%s%s=%s", len ? " " : "",
-					rule_attr[i], r->attr[i]);
+					rule_attr[i], value);
 	}
 	if (!len)
 		snprintf(buf, size, "-");
@@ -434,8 +431,12 @@ static int rule_list(int argc, char **argv)
 		print_bool(PRINT_ANY, "enabled", "%s", *r->attr[R_ENABLED] == '1');
 		print_string(PRINT_TEXT, NULL, "%s", match);
 		print_string(PRINT_TEXT, NULL, "%s", action);
-		for (j = R_CGROUP; j < R_PRIORITY; j++)
-			print_opt_string(PRINT_JSON, rule_attr[j], NULL, r->attr[j]);
+		for (j = R_CGROUP; j < R_PRIORITY; j++) {
+			if (j == R_RANGE)
+				print_range(PRINT_JSON, rule_attr[j], NULL, r->attr[j]);
+			else
+				print_opt_string(PRINT_JSON, rule_attr[j], NULL, r->attr[j]);
+		}
 		/* max_probes: in JSON only */
 		for (j = 0; j < (int)ARRAY_SIZE(rule_stat); j++)
 			print_uint(j < 3 ? PRINT_ANY : PRINT_JSON, rule_stat[j], "%llu",

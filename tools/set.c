@@ -11,35 +11,53 @@
 #include "ephportctl.h"
 
 /*
- * The range of argv[0..argc-1] as the attributes want it ("LOW HIGH" or
- * "auto"): LOW HIGH, LOW-HIGH or auto.  Dies with a usage error if it is
- * none of these or out of bounds.
+ * How many of the argc words at argv a range takes: one for auto, LOW-HIGH
+ * or "LOW HIGH" in one word (as net.ipv4.ip_local_port_range shows it,
+ * with a tab), else two (LOW HIGH).
  */
-int range_value(int argc, char **argv, char *value, size_t size)
+int range_words(int argc, char **argv)
+{
+	if (argc < 2)
+		return argc;
+	return !strcmp(argv[0], "auto") || argv[0][strcspn(argv[0], "- \t")] ? 1 : 2;
+}
+
+/*
+ * The range of the argc words at argv (see range_words()) as the
+ * attributes want it: "LOW HIGH" or "auto".  Dies with a usage error if it
+ * is none of these or out of bounds.
+ */
+void range_value(int argc, char **argv, char *value, size_t size)
 {
 	unsigned long long low = 0, high = 0;
-	char *arg, *dash = NULL;
-	bool ok;
+	char *arg = NULL, *f[3], *dash;
+	bool ok = false;
 
 	if (argc == 1 && !strcmp(argv[0], "auto")) {
 		snprintf(value, size, "auto");
-		return 1;
+		return;
 	}
 	if (argc == 1) {
+		/* LOW-HIGH, or LOW HIGH in one word */
 		arg = xstrdup(argv[0]);
 		dash = strchr(arg, '-');
-		if (dash)
-			*dash++ = '\0';
-		ok = dash && parse_ull(arg, &low) && parse_ull(dash, &high);
-		free(arg);
-	} else {
-		ok = argc == 2 && parse_ull(argv[0], &low) && parse_ull(argv[1], &high);
+		if (dash) {
+			*dash = '\0';
+			f[0] = arg;
+			f[1] = dash + 1;
+			argc = 2;
+		} else {
+			argc = split(arg, f, ARRAY_SIZE(f), false);
+		}
+		argv = f;
 	}
+	if (argc == 2)
+		ok = parse_ull(argv[0], &low) && parse_ull(argv[1], &high);
+	free(arg);
 	if (!ok || low < RANGE_MIN || low > high || high > RANGE_MAX)
 		die(EXIT_USAGE, "range must be LOW HIGH with %d <= LOW <= HIGH <= %d",
 		    RANGE_MIN, RANGE_MAX);
 	snprintf(value, size, "%llu %llu", low, high);
-	return argc;
 }
 
 /* A usage error unless name is one of the available strategies. */
@@ -74,10 +92,11 @@ static int set_strategy(int argc, char **argv)
 
 static int set_range(int argc, char **argv)
 {
+	int n = range_words(argc - 1, argv + 1), err;
 	char value[64];
-	int err;
 
-	range_value(argc - 1, argv + 1, value, sizeof(value));
+	range_value(n, argv + 1, value, sizeof(value));
+	no_args(argc - n, argv + n);
 	check_module();
 	err = write_file(attr_path("range"), value);
 	if (err) {

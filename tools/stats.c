@@ -91,7 +91,10 @@ static bool read_rule_stats(struct ptable *rt, int *col)
 	return true;
 }
 
-/* Text: a table after a blank line, if there are rules; JSON: "rules": [...] */
+/*
+ * Text: a table after a blank line, if there are rules; JSON: "rules": [...]
+ * (empty from a module without the table).
+ */
 static void print_rule_stats(const struct ptable *rt, const int *col)
 {
 	struct table t = { .align = "lrl", .ncols = ARRAY_SIZE(rule_stats_col) };
@@ -122,7 +125,6 @@ int do_stats(int argc, char **argv)
 	struct table t = { .align = "l", .ncols = ARRAY_SIZE(header) };
 	int i, j, r, col[ARRAY_SIZE(counters)], rcol[RS_NCOLS];
 	struct ptable pt, rt;
-	bool rules;
 
 	json_opts(argc, argv);
 	check_module();
@@ -130,9 +132,11 @@ int do_stats(int argc, char **argv)
 	r = ptable_col(&pt, "path");
 	for (j = 0; j < (int)ARRAY_SIZE(counters); j++)
 		col[j] = ptable_col(&pt, counters[j]);
-	rules = read_rule_stats(&rt, rcol);
+	if (!read_rule_stats(&rt, rcol))
+		rt.nrows = 0;
 
 	open_object(NULL);
+	open_object("paths");
 	table_open(&t, header, t.ncols);
 	for (i = 0; i < pt.nrows; i++) {
 		open_object(pt.row[i][r]);
@@ -147,9 +151,9 @@ int do_stats(int argc, char **argv)
 		close_object();
 	}
 	table_close();
+	close_object();
 	print_histogram(&pt, r);
-	if (rules)
-		print_rule_stats(&rt, rcol);
+	print_rule_stats(&rt, rcol);
 	close_object();
 	return 0;
 }
