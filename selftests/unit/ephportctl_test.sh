@@ -371,7 +371,7 @@ check "set range with no value is refused" bad_range
 # extra_range ARGS... - the range is complete, the word after it is refused
 extra_range() {
 	echo "40000 49999" >"$SYS/range"
-	eval "last=\${$#}"
+	for last; do :; done
 	run set range "$@" && fails 2 "ephportctl: unexpected argument \"$last\"" &&
 	file_is "$SYS/range" "40000 49999"
 }
@@ -1127,16 +1127,24 @@ t_completion() {
 	[ "$(complete_words ephportctl -j set strategy random- | tr '\n' ' ')" = \
 	  "random-start random-pick random-inc " ] &&
 	[ "$(complete_words ephportctl set range "" | tr '\n' ' ')" = "auto " ] &&
-	[ "$(complete_words ephportctl log - | sort | tr '\n' ' ')" = "--json -j -n " ] &&
+	[ "$(complete_words ephportctl log - | sort | tr '\n' ' ')" = \
+	  "--json --pretty -j -n -p " ] &&
 	[ "$(complete_words ephportctl watch -i "" | wc -w)" -eq 0 ] &&
-	[ "$(complete_words ephportctl --j | tr '\n' ' ')" = "--json " ]
+	[ "$(complete_words ephportctl --j | tr '\n' ' ')" = "--json " ] &&
+	[ "$(complete_words ephportctl --p | tr '\n' ' ')" = "--pretty " ] &&
+	[ "$(complete_words ephportctl s "" | tr '\n' ' ')" = "range strategy " ] &&
+	[ "$(complete_words ephportctl se st random-s | tr '\n' ' ')" = "random-start " ] &&
+	[ "$(complete_words ephportctl st "" | tr '\n' ' ')" = "-j --json -p --pretty " ]
 }
 t_completion_rules() {
 	rules_fixture
 	make_rule web && make_rule batch &&
 	[ "$(complete_words ephportctl rule "" | tr '\n' ' ')" = "add del list " ] &&
 	[ "$(complete_words ephportctl rule del "" | sort | tr '\n' ' ')" = "batch web " ] &&
-	[ "$(complete_words ephportctl rule list - | tr '\n' ' ')" = "-j --json " ] &&
+	[ "$(complete_words ephportctl rule list - | tr '\n' ' ')" = "-j --json -p --pretty " ] &&
+	[ "$(complete_words ephportctl ru d "" | sort | tr '\n' ' ')" = "batch web " ] &&
+	[ "$(complete_words ephportctl rule a web pro "" | tr '\n' ' ')" = "tcp udp " ] &&
+	[ "$(complete_words ephportctl rule add web pri 5 p | tr '\n' ' ')" = "proto path " ] &&
 	[ "$(complete_words ephportctl rule add "" | wc -w)" -eq 0 ] &&
 	[ "$(complete_words ephportctl rule add uid "" | tr '\n' ' ')" = \
 	  "cgroup uid netns proto path range strategy priority " ] &&
