@@ -22,9 +22,10 @@
 static int do_help(int argc, char **argv);
 
 /*
- * The commands.  A word of the command line may be a prefix of a command
- * (or of a keyword); when several commands start with it, the first of the
- * table wins, as with ip: "s" is set, "st" status.
+ * The commands, in the order of the usage.  A word of the command line
+ * names the command it equals, else the first one it abbreviates, as with
+ * ip: "s" is set, "st" status, "stats" stats.  The same holds for
+ * subcommands and for the keywords of rule add.
  */
 static const struct cmd cmds[] = {
 	{ .name = "set", .sub = set_cmds },
@@ -66,7 +67,6 @@ static char cur_path[PATH_LEN];
 
 #define SYNOPSIS_WIDTH 29
 
-/* One line per command of table: its synopsis, then its description. */
 /* The description of a command, each further line indented by indent. */
 static void print_description(FILE *f, const struct cmd *c, int indent)
 {
@@ -77,6 +77,7 @@ static void print_description(FILE *f, const struct cmd *c, int indent)
 	fprintf(f, "%s\n", d);
 }
 
+/* One line per command of table: its synopsis, then its description. */
 static void print_cmds(FILE *f, const struct cmd *table, const char *prefix)
 {
 	char syn[2 * PATH_LEN], sub[2 * PATH_LEN];
@@ -139,7 +140,7 @@ noreturn void unknown_arg(const char *what, const char *arg)
 }
 
 /* A command is complete, yet arg follows. */
-noreturn void unexpected_arg(const char *arg)
+static noreturn void unexpected_arg(const char *arg)
 {
 	die(EXIT_USAGE, "unexpected argument \"%s\"", arg);
 }
@@ -201,7 +202,7 @@ const char *one_arg(int argc, char **argv)
 }
 
 /* Does the command line's word name the command or keyword name (a prefix)? */
-bool matches(const char *word, const char *name)
+static bool matches(const char *word, const char *name)
 {
 	size_t len = strlen(word);
 

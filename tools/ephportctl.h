@@ -130,12 +130,10 @@ struct cmd {
 
 noreturn void usage_error(void);
 noreturn void unknown_arg(const char *what, const char *arg);
-noreturn void unexpected_arg(const char *arg);
 const char *next_opt(int *i, int argc, char **argv, const char *opts, const char **val);
 void json_opts(int argc, char **argv);
 void no_args(int argc, char **argv);
 const char *one_arg(int argc, char **argv);
-bool matches(const char *word, const char *name);
 int find_word(const char *word, const char * const *names, int n);
 
 /* set.c: set, enable, disable, reset */

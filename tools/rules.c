@@ -243,7 +243,6 @@ static noreturn void rule_add_failed(const char *name, int attr, const char *val
 	die(1, "%s", why);
 }
 
-
 static int rule_add(int argc, char **argv)
 {
 	const char *value[R_NATTRS] = { NULL };
