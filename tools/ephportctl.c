@@ -53,7 +53,7 @@ static const struct cmd cmds[] = {
 
 static const char options_text[] =
 	"Options:\n"
-	"  -j, --json                     JSON output (status, stats, log, rule list)\n"
+	"  -j, --json                     JSON output (status, stats, log, rule list|show)\n"
 	"  -p, --pretty                   JSON output, indented\n"
 	"  -h, --help                     print this text\n"
 	"  -V, --version                  print the version\n"

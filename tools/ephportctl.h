@@ -155,7 +155,12 @@ int do_log(int argc, char **argv);
 /* watch.c */
 int do_watch(int argc, char **argv);
 
-/* rules.c: rule add, del, list */
+/* match.c: the values of a rule's matches */
+const char *cgroup_arg(const char *arg);
+void netns_arg(const char *arg, char *value, size_t size);
+bool parse_uid(const char *s, char *value, size_t size);
+
+/* rules.c: rule add, del, list, show, set, enable, disable */
 extern const struct cmd rule_cmds[];
 
 #endif /* EPHPORTCTL_H */

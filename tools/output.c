@@ -105,13 +105,13 @@ void print_string(enum output_type t, const char *key, const char *fmt, const ch
 		text_print(fmt, s);
 }
 
-/* A value that may be absent: "" or the kernel's "-" is null in JSON. */
+/* A value that may be absent: "" or the kernel's "-", null in JSON, "-" in text. */
 void print_opt_string(enum output_type t, const char *key, const char *fmt, const char *s)
 {
 	if (*s && strcmp(s, "-"))
 		print_string(t, key, fmt, s);
 	else
-		print_null(t, key, fmt, s);
+		print_null(t, key, fmt, "-");
 }
 
 void print_uint(enum output_type t, const char *key, const char *fmt, unsigned long long v)

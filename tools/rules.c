@@ -3,18 +3,16 @@
  * ephportctl - the rules: /sys/kernel/config/ephport/rules/NAME/, one
  * configfs directory per rule with one attribute per keyword.  rule add
  * makes the directory (the rule is disabled until complete), writes every
- * keyword given, then enables it; rule del removes the directory.
+ * keyword given, then enables it; rule del removes the directory; rule set,
+ * enable and disable write attributes of an existing rule; rule list and
+ * show read them.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <linux/nsfs.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,120 +62,6 @@ static void check_rule_name(const char *name)
 		    RULE_NAME_MAX, name);
 }
 
-/*
- * The mount point of the cgroup v2 hierarchy: $EPHPORT_CGROUP2, else the
- * first mount of its root in /proc/self/mountinfo.
- */
-static char *cgroup2_mount(void)
-{
-	char *env = getenv("EPHPORT_CGROUP2"), *line = NULL, *f[5], *s, *d;
-	size_t cap = 0;
-	FILE *mi;
-
-	if (env && *env)
-		return env;
-	mi = fopen("/proc/self/mountinfo", "re");
-	if (!mi)
-		die(1, "cannot read /proc/self/mountinfo: %s", strerror(errno));
-	while (getline(&line, &cap, mi) >= 0) {
-		s = strstr(line, " - ");
-		if (!s || strncmp(s, " - cgroup2 ", 11) || split(line, f, 5, false) < 5 ||
-		    strcmp(f[3], "/"))
-			continue;
-		/* Undo the octal escapes of blanks and backslashes ("\040"). */
-		for (s = f[4], d = f[4]; *s; d++) {
-			if (s[0] == '\\' && strspn(s + 1, "01234567") >= 3) {
-				*d = (s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0');
-				s += 4;
-			} else {
-				*d = *s++;
-			}
-		}
-		*d = '\0';
-		fclose(mi);
-		return f[4];
-	}
-	die(1, "no cgroup v2 hierarchy is mounted");
-}
-
-/*
- * "cgroup PATH": a directory of the mounted cgroup v2 hierarchy (e.g.
- * /sys/fs/cgroup/test/a, or relative to the current directory), or a path
- * below the hierarchy's root as in /proc/PID/cgroup (/test/a), which is
- * what the kernel wants.
- */
-static const char *cgroup_arg(const char *arg)
-{
-	char *mnt = cgroup2_mount(), *root, *real, below[PATH_MAX];
-	bool exists = false;
-	struct stat st;
-	size_t len;
-	int i;
-
-	root = realpath(mnt, NULL);
-	if (!root)
-		die(1, "cannot use the cgroup v2 hierarchy at %s: %s", mnt, strerror(errno));
-	len = strcmp(root, "/") ? strlen(root) : 0;
-	snprintf(below, sizeof(below), "%s/%s", root, arg);
-	for (i = 0; i < 2; i++) {
-		real = realpath(i ? below : arg, NULL);
-		if (!real)
-			continue;
-		exists = true;
-		if (strncmp(real, root, len) || (real[len] && real[len] != '/'))
-			continue;
-		if (stat(real, &st) || !S_ISDIR(st.st_mode))
-			die(EXIT_USAGE, "cgroup \"%s\" is not a directory", arg);
-		return real[len] ? real + len : "/";
-	}
-	if (!exists)
-		die(EXIT_USAGE, "cgroup \"%s\" does not exist", arg);
-	die(EXIT_USAGE, "cgroup \"%s\" is not in the cgroup v2 hierarchy (%s)", arg, mnt);
-}
-
-/* "netns NETNS": an inode number, or a file such as /proc/PID/ns/net. */
-static void netns_arg(const char *arg, char *value, size_t size)
-{
-	unsigned long long ino;
-	struct stat st;
-	int fd;
-
-	if (*arg >= '0' && *arg <= '9') {
-		if (!parse_ull(arg, &ino) || !ino || ino > UINT_MAX)
-			die(EXIT_USAGE, "netns must be an inode number or a file, not \"%s\"", arg);
-	} else {
-		fd = open(arg, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			die(EXIT_USAGE, "netns %s: %s", arg, strerror(errno));
-		if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET || fstat(fd, &st))
-			die(EXIT_USAGE, "netns %s: not a network namespace", arg);
-		close(fd);
-		ino = st.st_ino;
-	}
-	snprintf(value, size, "%llu", ino);
-}
-
-/* "UID" or "FIRST-LAST"; (uid_t)-1 is no uid. */
-static bool parse_uid(const char *s, char *value, size_t size)
-{
-	unsigned long long first, last;
-	char *arg = xstrdup(s), *dash = strchr(arg, '-');
-	bool ok;
-
-	if (dash)
-		*dash++ = '\0';
-	ok = parse_ull(arg, &first) && parse_ull(dash ? dash : arg, &last) && first <= last &&
-	     last < UINT_MAX;
-	free(arg);
-	if (!ok)
-		return false;
-	if (dash)
-		snprintf(value, size, "%llu-%llu", first, last);
-	else
-		snprintf(value, size, "%llu", first);
-	return true;
-}
-
 /* The value to write for "KEYWORD arg" of "rule add", checked. */
 static const char *rule_value(int attr, const char *arg)
 {
@@ -221,21 +105,30 @@ static noreturn void rule_dir_failed(const char *name, const char *verb, int err
 	die(1, "cannot %s %s: %s", verb, rule_path(name, ""), strerror(err));
 }
 
-/* A write of "rule add" failed: remove the rule again and say why. */
-static noreturn void rule_add_failed(const char *name, int attr, const char *value, int err)
+/* Why the write of value to an attribute of a rule failed with -err. */
+static void rule_write_error(const char *name, int attr, const char *value, int err,
+			     char *why, size_t size)
 {
-	char path[PATH_MAX], why[PATH_MAX + 128];
-	int rm;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s", rule_path(name, rule_attr[attr]));
 	/* ENOENT although the attribute exists: the kernel knows no such cgroup. */
 	if (err == -EACCES || err == -EPERM)
-		snprintf(why, sizeof(why), DENIED);
+		snprintf(why, size, DENIED);
 	else if (err == -EINVAL || (err == -ENOENT && !access(path, F_OK)))
-		snprintf(why, sizeof(why), "the kernel refused %s \"%s\" (%s)", rule_attr[attr],
-			 value, strerror(-err));
+		snprintf(why, size, "the kernel refused %s \"%s\" (%s)", rule_attr[attr], value,
+			 strerror(-err));
 	else
-		snprintf(why, sizeof(why), "cannot write %s: %s", path, strerror(-err));
+		snprintf(why, size, "cannot write %s: %s", path, strerror(-err));
+}
+
+/* A write of "rule add" failed: remove the rule again and say why. */
+static noreturn void rule_add_failed(const char *name, int attr, const char *value, int err)
+{
+	char why[PATH_MAX + 128];
+	int rm;
+
+	rule_write_error(name, attr, value, err, why, sizeof(why));
 	/* configfs removes the attributes with the directory. */
 	rm = rmdir(rule_path(name, "")) ? errno : 0;
 	if (rm)
@@ -243,17 +136,18 @@ static noreturn void rule_add_failed(const char *name, int attr, const char *val
 	die(1, "%s", why);
 }
 
-static int rule_add(int argc, char **argv)
+/*
+ * The KEYWORD VALUE... pairs of the argc words at argv into value[], each
+ * checked; with clear (rule set), "-" is the value that unsets a match or
+ * an action.  range is where a range's value goes.
+ */
+static void rule_args(int argc, char **argv, const char **value, char *range, size_t size,
+		      bool clear)
 {
-	const char *value[R_NATTRS] = { NULL };
-	char range[64];
-	int i, a, n, err;
+	int i, a, n;
 
-	if (argc < 2)
-		usage_error();
-	check_rule_name(argv[1]);
-	for (i = 2; i < argc; i++) {
-		/* The keywords, but not enabled: rule add enables the rule. */
+	for (i = 0; i < argc; i++) {
+		/* The keywords, but not enabled: rule enable and disable do that. */
 		a = find_word(argv[i], rule_attr, R_ENABLED);
 		if (a < 0)
 			unknown_arg("Argument", argv[i]);
@@ -261,15 +155,40 @@ static int rule_add(int argc, char **argv)
 			die(EXIT_USAGE, "\"%s\" is given twice", rule_attr[a]);
 		if (++i == argc)
 			die(EXIT_USAGE, "\"%s\" needs a value", rule_attr[a]);
-		if (a != R_RANGE) {
+		if (clear && a != R_PRIORITY && !strcmp(argv[i], "-")) {
+			value[a] = "";
+		} else if (a != R_RANGE) {
 			value[a] = rule_value(a, argv[i]);
-			continue;
+		} else {
+			n = range_words(argc - i, argv + i);
+			range_value(n, argv + i, range, size);
+			value[a] = range;
+			i += n - 1;
 		}
-		n = range_words(argc - i, argv + i);
-		range_value(n, argv + i, range, sizeof(range));
-		value[a] = range;
-		i += n - 1;
 	}
+}
+
+/* A usage error for a bad name; a runtime error if there is no such rule. */
+static void check_rule(const char *name)
+{
+	struct stat st;
+
+	check_rule_name(name);
+	check_configfs();
+	if (stat(rule_path(name, ""), &st) || !S_ISDIR(st.st_mode))
+		die(1, "rule \"%s\" does not exist", name);
+}
+
+static int rule_add(int argc, char **argv)
+{
+	const char *value[R_NATTRS] = { NULL };
+	char range[64];
+	int a, err;
+
+	if (argc < 2)
+		usage_error();
+	check_rule_name(argv[1]);
+	rule_args(argc - 2, argv + 2, value, range, sizeof(range), false);
 	value[R_ENABLED] = "1";
 
 	/* A new rule is disabled: it applies only once it is complete. */
@@ -286,6 +205,59 @@ static int rule_add(int argc, char **argv)
 			rule_add_failed(argv[1], a, value[a], err);
 	}
 	return 0;
+}
+
+/* Write value to an attribute of an existing rule. */
+static void rule_write(const char *name, int attr, const char *value)
+{
+	char why[PATH_MAX + 128];
+	int err = write_file(rule_path(name, rule_attr[attr]), value);
+
+	if (err) {
+		rule_write_error(name, attr, value, err, why, sizeof(why));
+		die(1, "%s", why);
+	}
+}
+
+/*
+ * Every value is checked before the first write; the kernel applies each
+ * write on its own, so after a refused one, those before it hold.
+ */
+static int rule_set(int argc, char **argv)
+{
+	const char *value[R_NATTRS] = { NULL };
+	char range[64];
+	int a;
+
+	if (argc < 4)
+		usage_error();
+	check_rule_name(argv[1]);
+	rule_args(argc - 2, argv + 2, value, range, sizeof(range), true);
+	check_rule(argv[1]);
+	for (a = 0; a < R_NATTRS; a++) {
+		if (value[a])
+			rule_write(argv[1], a, value[a]);
+	}
+	return 0;
+}
+
+static int rule_enabled(int argc, char **argv, const char *value)
+{
+	const char *name = one_arg(argc, argv);
+
+	check_rule(name);
+	rule_write(name, R_ENABLED, value);
+	return 0;
+}
+
+static int rule_enable(int argc, char **argv)
+{
+	return rule_enabled(argc, argv, "1");
+}
+
+static int rule_disable(int argc, char **argv)
+{
+	return rule_enabled(argc, argv, "0");
 }
 
 static int rule_del(int argc, char **argv)
@@ -405,6 +377,68 @@ static struct rule *read_rules(int *n)
 	return rules;
 }
 
+/* rule show: a label cell before each value; rule list: none */
+static void rule_label(bool show, const char *key)
+{
+	char label[32];
+
+	if (!show)
+		return;
+	snprintf(label, sizeof(label), "%s:", key);
+	print_string(PRINT_TEXT, NULL, "%s", label);
+}
+
+/*
+ * A rule: in JSON an object (the same for list and show); in text a row of
+ * rule list's table (match and action each in one cell), or with show the
+ * rows of a table of labels and values.
+ */
+static void print_rule(const struct rule *r, bool show)
+{
+	enum output_type each = show ? PRINT_ANY : PRINT_JSON;
+	char match[VALUE_MAX], action[VALUE_MAX];
+	int j;
+
+	open_object(NULL);
+	rule_label(show, "name");
+	print_string(PRINT_ANY, "name", "%s", r->name);
+	rule_label(show, "priority");
+	print_uint(PRINT_ANY, "priority", "%llu", r->priority);
+	rule_label(show, "enabled");
+	print_bool(PRINT_ANY, "enabled", "%s", *r->attr[R_ENABLED] == '1');
+	if (!show) {
+		rule_attrs(r, R_CGROUP, R_RANGE, match, sizeof(match));
+		rule_attrs(r, R_RANGE, R_PRIORITY, action, sizeof(action));
+		print_string(PRINT_TEXT, NULL, "%s", match);
+		print_string(PRINT_TEXT, NULL, "%s", action);
+	}
+	for (j = R_CGROUP; j < R_PRIORITY; j++) {
+		rule_label(show, rule_attr[j]);
+		if (j == R_RANGE)
+			print_range(each, rule_attr[j], "%s", r->attr[j]);
+		else
+			print_opt_string(each, rule_attr[j], "%s", r->attr[j]);
+	}
+	/* rule list's table leaves out max_probes */
+	for (j = 0; j < (int)ARRAY_SIZE(rule_stat); j++) {
+		rule_label(show, rule_stat[j]);
+		print_uint(j < 3 ? PRINT_ANY : each, rule_stat[j], "%llu", r->stat[j]);
+	}
+	close_object();
+}
+
+static void free_rules(struct rule *rules, int n)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < R_NATTRS; j++)
+			free(rules[i].attr[j]);
+		free(rules[i].name);
+	}
+	free(rules);
+}
+
 static int rule_list(int argc, char **argv)
 {
 	static const char * const header[] = {
@@ -412,44 +446,40 @@ static int rule_list(int argc, char **argv)
 		"allocations", "failures", "probes"
 	};
 	struct table t = { .align = "lrlll", .ncols = ARRAY_SIZE(header) };
-	char match[VALUE_MAX], action[VALUE_MAX];
-	struct rule *rules, *r;
-	int i, j, n;
+	struct rule *rules;
+	int i, n;
 
 	json_opts(argc, argv);
 	rules = read_rules(&n);
 
 	open_array(NULL);
 	table_open(&t, header, t.ncols);
-	for (r = rules; r < rules + n; r++) {
-		rule_attrs(r, R_CGROUP, R_RANGE, match, sizeof(match));
-		rule_attrs(r, R_RANGE, R_PRIORITY, action, sizeof(action));
-		open_object(NULL);
-		print_string(PRINT_ANY, "name", "%s", r->name);
-		print_uint(PRINT_ANY, "priority", "%llu", r->priority);
-		print_bool(PRINT_ANY, "enabled", "%s", *r->attr[R_ENABLED] == '1');
-		print_string(PRINT_TEXT, NULL, "%s", match);
-		print_string(PRINT_TEXT, NULL, "%s", action);
-		for (j = R_CGROUP; j < R_PRIORITY; j++) {
-			if (j == R_RANGE)
-				print_range(PRINT_JSON, rule_attr[j], NULL, r->attr[j]);
-			else
-				print_opt_string(PRINT_JSON, rule_attr[j], NULL, r->attr[j]);
-		}
-		/* max_probes: in JSON only */
-		for (j = 0; j < (int)ARRAY_SIZE(rule_stat); j++)
-			print_uint(j < 3 ? PRINT_ANY : PRINT_JSON, rule_stat[j], "%llu",
-				   r->stat[j]);
-		close_object();
-	}
+	for (i = 0; i < n; i++)
+		print_rule(&rules[i], false);
 	table_close();
 	close_array();
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < R_NATTRS; j++)
-			free(rules[i].attr[j]);
-		free(rules[i].name);
-	}
-	free(rules);
+	free_rules(rules, n);
+	return 0;
+}
+
+/* rule show NAME [--json] */
+static int rule_show(int argc, char **argv)
+{
+	struct table t = { .align = "ll", .ncols = 2 };
+	struct rule *r;
+
+	if (argc < 2)
+		usage_error();
+	json_opts(argc - 1, argv + 1);
+	check_rule(argv[1]);
+	r = xrealloc(NULL, sizeof(*r));
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup(argv[1]);
+	read_rule(r);
+	table_open(&t, NULL, 0);
+	print_rule(r, true);
+	table_close();
+	free_rules(r, 1);
 	return 0;
 }
 
@@ -464,5 +494,14 @@ const struct cmd rule_cmds[] = {
 	  .description = "delete a rule" },
 	{ .name = "list", .fn = rule_list, .args = "[--json]",
 	  .description = "the rules, in the order they are tried", .json = true },
+	{ .name = "show", .fn = rule_show, .args = "NAME [--json]",
+	  .description = "one rule, a setting a line", .json = true },
+	{ .name = "set", .fn = rule_set, .args = "NAME KEYWORD VALUE...",
+	  .description = "change settings of a rule (keywords as for add;\n"
+	  "- unsets a match or an action)" },
+	{ .name = "enable", .fn = rule_enable, .args = "NAME",
+	  .description = "let a rule apply" },
+	{ .name = "disable", .fn = rule_disable, .args = "NAME",
+	  .description = "keep a rule from applying; it stays" },
 	{ NULL }
 };

@@ -46,7 +46,7 @@ if [ ! -x "$TOOL" ]; then
 	echo "Bail out! $TOOL not found (set EPHPORTCTL)"
 	exit 1
 fi
-ktap_set_plan 103
+ktap_set_plan 106
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -1017,6 +1017,60 @@ t_rule_prefix() {
 }
 check_cfs "rule commands and keywords are found by a prefix" t_rule_prefix
 rules_fixture
+
+t_rule_show() {
+	list_fixture
+	run rule show web && ok &&
+	[ "$(printf '%s\n' "$out" | wc -l)" -eq 14 ] &&
+	has "^name: *web$" && has "^priority: *100$" && has "^enabled: *yes$" &&
+	has "^cgroup: *\/test\/a$" && has "^uid: *1000-1999$" && has "^netns: *4026532000$" &&
+	has "^range: *50000-50009$" && has "^strategy: *sequential$" &&
+	has "^allocations: *20$" && has "^max_probes: *1000$" &&
+	[ "$(printf '%s\n' "$out" | awk '{ print index($0, $2) }' | sort -u | wc -l)" -eq 1 ] &&
+	run rule show alpha && ok && has "^enabled: *no$" && has "^uid: *-$" && has "^range: *-$" &&
+	run rule list --json && list=$out &&
+	run rule show web --json && ok &&
+	[ "$(printf '%s\n' "$out" | jq -c .)" = "$(printf '%s\n' "$list" | jq -c '.[2]')" ] &&
+	run -j rule s first && ok && jqe '.name == "first" and .range == {"low": 40000, "high": 40099}' &&
+	run rule show nope && fails 1 'ephportctl: rule "nope" does not exist' &&
+	run rule show a/b && fails 2 "$NAME_ERR \"a/b\"" &&
+	run rule show web x && fails 2 'ephportctl: unexpected argument "x"'
+}
+check_json "rule show NAME: a setting a line; --json: the object of rule list" t_rule_show
+
+t_rule_enable() {
+	list_fixture
+	run rule disable web && ok && [ -z "$out" ] && file_is "$CFG/rules/web/enabled" 0 &&
+	run rule enable alpha && ok && file_is "$CFG/rules/alpha/enabled" 1 &&
+	run rule en web && ok && file_is "$CFG/rules/web/enabled" 1 &&
+	run rule di web && ok && file_is "$CFG/rules/web/enabled" 0 &&
+	run rule enable nope && fails 1 'ephportctl: rule "nope" does not exist' &&
+	run rule enable web now && fails 2 'ephportctl: unexpected argument "now"' &&
+	run -j rule enable web && fails 2 'ephportctl: "rule enable" has no JSON output' &&
+	file_is "$CFG/rules/web/enabled" 0
+}
+check "rule enable|disable NAME writes enabled" t_rule_enable
+
+t_rule_set() {
+	list_fixture
+	r=$CFG/rules/web
+	run rule set web uid 7 range 41000 41009 pri 3 && ok && [ -z "$out" ] &&
+	file_is "$r/uid" 7 && file_is "$r/range" "41000 41009" && file_is "$r/priority" 3 &&
+	file_is "$r/proto" tcp && file_is "$r/enabled" 1 &&
+	run rule set web cgroup - strategy - range auto && ok &&
+	file_is "$r/cgroup" "" && file_is "$r/strategy" "" && file_is "$r/range" auto &&
+	run rule set web proto udp uid x && fails 2 'ephportctl: uid must be UID or FIRST-LAST, not "x"' &&
+	file_is "$r/proto" tcp &&
+	run rule set web priority - && fails 2 'ephportctl: priority must be 0..65535, not "-"' &&
+	run rule set web enabled 0 && fails 2 'Argument "enabled" is unknown, try "ephportctl help".' &&
+	run rule set web uid 5 proto && fails 2 'ephportctl: "proto" needs a value' &&
+	run rule set nope uid 5 && fails 1 'ephportctl: rule "nope" does not exist' &&
+	run -j rule set web uid 5 && fails 2 'ephportctl: "rule set" has no JSON output' &&
+	file_is "$r/uid" 7 &&
+	run rule set web && [ "$rc" -eq 2 ] && has_err "^Usage: ephportctl rule set NAME"
+}
+check "rule set NAME KEYWORD VALUE...: checked first, - unsets" t_rule_set
+rules_fixture
 rules_fixture
 
 no_configfs() {
@@ -1139,7 +1193,12 @@ t_completion() {
 t_completion_rules() {
 	rules_fixture
 	make_rule web && make_rule batch &&
-	[ "$(complete_words ephportctl rule "" | tr '\n' ' ')" = "add del list " ] &&
+	[ "$(complete_words ephportctl rule "" | tr '\n' ' ')" = \
+	  "add del list show set enable disable " ] &&
+	[ "$(complete_words ephportctl rule show "" | sort | tr '\n' ' ')" = "batch web " ] &&
+	[ "$(complete_words ephportctl rule set web "" | tr '\n' ' ')" = \
+	  "cgroup uid netns proto path range strategy priority " ] &&
+	[ "$(complete_words ephportctl rule set web pro "" | tr '\n' ' ')" = "tcp udp " ] &&
 	[ "$(complete_words ephportctl rule del "" | sort | tr '\n' ' ')" = "batch web " ] &&
 	[ "$(complete_words ephportctl rule list - | tr '\n' ' ')" = "-j --json -p --pretty " ] &&
 	[ "$(complete_words ephportctl ru d "" | sort | tr '\n' ' ')" = "batch web " ] &&
