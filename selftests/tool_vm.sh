@@ -59,6 +59,12 @@ succeeded() {
 	[ "$rc" = 0 ] && [ ! -s "$err" ] && [ "$(cat "$SYSFS/$1")" = "$2" ]
 }
 
+# succeeded_rule NAME ATTR VALUE - the same for an attribute of a rule
+succeeded_rule() {
+	[ "$rc" = 0 ] && [ ! -s "$err" ] &&
+		[ "$(cat "/sys/kernel/config/ephport/rules/$1/$2")" = "$3" ]
+}
+
 # json_line OPEN CLOSE KEY... - exit 0, one line from OPEN to CLOSE, every key
 json_line() {
 	[ "$rc" = 0 ] && [ ! -s "$err" ] && [ "$(wc -l <"$out")" -eq 1 ] || return 1
@@ -89,7 +95,7 @@ nobody() {
 }
 
 ktap_print_header
-ktap_set_plan 48
+ktap_set_plan 54
 
 # Without the module: the documented error for every verb that needs it.
 unload
@@ -156,8 +162,8 @@ run -j status
 expect "-j status: the same keys" json_line "{" "}" enabled range strategy totals paths
 run stats --json
 expect "stats --json: one JSON object with the documented keys" \
-	json_line "{" "}" tcp4-connect tcp6-connect tcp-bind udp4 udp6 allocations \
-	failures probes max_probes histogram 1 2-3 ">=1024"
+	json_line "{" "}" paths tcp4-connect tcp6-connect tcp-bind udp4 udp6 allocations \
+	failures probes max_probes histogram 1 2-3 ">=1024" rules
 run stats
 expect "stats: status 0, every path" \
 	sh -c "[ $rc = 0 ] && grep -q tcp4-connect '$out' && grep -q udp6 '$out'"
@@ -220,6 +226,22 @@ run rule list --json
 expect "rule list --json: one JSON array with the documented keys" \
 	json_line "[" "]" name priority enabled cgroup uid netns proto path range \
 	strategy allocations failures probes max_probes
+expect "rule list --json: the range as in status" \
+	grep -qF '"range":{"low":50000,"high":50009}' "$out"
+run ru l
+expect "ru l (prefixes): the rule list" grep -q "^web *5 *yes " "$out"
+run rule show web --json
+expect "rule show --json: one JSON object with the keys of rule list" \
+	json_line "{" "}" name priority enabled cgroup uid netns proto path range \
+	strategy allocations failures probes max_probes
+run rule set web priority 6 strategy - uid 0-65534
+expect "rule set: configfs shows the new settings, the others kept" sh -c "[ $rc = 0 ] &&
+	[ \"\$(cat $RULES/web/priority)\" = 6 ] && [ \"\$(cat $RULES/web/strategy)\" = '' ] &&
+	[ \"\$(cat $RULES/web/uid)\" = 0-65534 ] && [ \"\$(cat $RULES/web/cgroup)\" = /ep_tool ]"
+run rule disable web
+expect "rule disable: enabled 0" succeeded_rule web enabled 0
+run rule enable web
+expect "rule enable: enabled 1" succeeded_rule web enabled 1
 run stats
 expect "stats: the rule table" grep -q "^web " "$out"
 run rule add web proto udp
