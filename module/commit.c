@@ -229,8 +229,7 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 	}
 
 	ephport_req_init(&req, en, sk, path, low, high);
-	a.strategy->begin(&w, &req);
-	ephport_walk_set_index(&w, low, en->busy[EPHPORT_PROTO_TCP]);
+	ephport_walk_begin(&w, a.strategy->begin, &req, en->busy[EPHPORT_PROTO_TCP]);
 	force.local = true;
 	ephport_force_insert(&force);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.low)) {
@@ -284,8 +283,7 @@ static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
 	struct ephport_walk w;
 	int port;
 
-	begin(&w, req);
-	ephport_walk_set_index(&w, req->low, en->busy[EPHPORT_PROTO_TCP]);
+	ephport_walk_begin(&w, begin, req, en->busy[EPHPORT_PROTO_TCP]);
 	while (ephport_next_port(&w, req, sock_net(sk), off, &port)) {
 		int released = atomic_read(&en->released);
 
@@ -433,8 +431,7 @@ static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
 	}
 
 	ephport_req_init(&req, en, sk, a.path, low, high);
-	a.strategy->begin(&w, &req);
-	ephport_walk_set_index(&w, low, en->busy[EPHPORT_PROTO_UDP]);
+	ephport_walk_begin(&w, a.strategy->begin, &req, en->busy[EPHPORT_PROTO_UDP]);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &port)) {
 		int released = atomic_read(&en->released);
 
