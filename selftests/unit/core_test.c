@@ -1248,13 +1248,15 @@ static void bad_begin(struct ephport_walk *w, const struct ephport_req *r)
 TEST(misbehaving_begin_never_gets_an_offset_past_the_range)
 {
 	const u32 sizes[] = { 1, 2, 3, 1000, 1001, 64512 };
+	const u32 walks = BAD_KINDS * ARRAY_SIZE(sizes) * 4;
 	long page = sysconf(_SC_PAGESIZE);
 	size_t len = 65536 / 8, map = (len + page - 1) / page * page + page;
+	struct ephport_req *r;
 	unsigned long *busy;
 	u8 *seen = calloc(65536, 1);
 	struct host h;
 	char *mem;
-	u32 i, k, p, walks = 0;
+	u32 t, p;
 
 	ASSERT_NE(NULL, seen);
 	mem = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1264,37 +1266,34 @@ TEST(misbehaving_begin_never_gets_an_offset_past_the_range)
 
 	ephport_test_seed(TEST_SEED);
 	host_init(&h, 0, 1, false);
-	for (bad_kind = 0; bad_kind < BAD_KINDS; bad_kind++) {
-		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-			for (k = 0; k < 4; k++) {
-				struct ephport_req *r = &h.req;
-				bool index = k & 1;
-				u32 off, count = 0, covered = 0;
-				struct ephport_walk w;
+	r = &h.req;
+	/* Each kind, each size, twice without the index, twice with it. */
+	for (t = 0; t < walks; t++) {
+		bool index = t & 1;
+		u32 off, count = 0, covered = 0;
+		struct ephport_walk w;
 
-				r->n = sizes[i];
-				r->low = 65536 - r->n;
-				memset(busy, 0, len);
-				for (p = r->low; index && p < 65536; p++)
-					if (ephport_below(2))
-						busy[p / EPHPORT_BITS_PER_LONG] |=
-							1UL << (p % EPHPORT_BITS_PER_LONG);
-				memset(seen, 0, r->n);
-				memset(&w, 0xa5, sizeof(w));
-				ephport_walk_begin(&w, bad_begin, r, index ? busy : NULL);
-				while (count <= 2 * r->n && ephport_walk_next(&w, &off)) {
-					ASSERT_GT(r->n, off)
-						TH_LOG("kind %d, n=%u: offset %u", bad_kind, r->n, off);
-					covered += !seen[off]++;
-					count++;
-				}
-				ASSERT_EQ(r->n, covered) TH_LOG("kind %d, n=%u", bad_kind, r->n);
-				if (!index)
-					ASSERT_EQ(r->n, count) TH_LOG("kind %d, n=%u", bad_kind, r->n);
-				ASSERT_FALSE(ephport_walk_next(&w, &off));
-				walks++;
-			}
+		bad_kind = t / (4 * ARRAY_SIZE(sizes));
+		r->n = sizes[t / 4 % ARRAY_SIZE(sizes)];
+		r->low = 65536 - r->n;
+		memset(busy, 0, len);
+		for (p = r->low; index && p < 65536; p++)
+			if (ephport_below(2))
+				busy[p / EPHPORT_BITS_PER_LONG] |=
+					1UL << (p % EPHPORT_BITS_PER_LONG);
+		memset(seen, 0, r->n);
+		memset(&w, 0xa5, sizeof(w));
+		ephport_walk_begin(&w, bad_begin, r, index ? busy : NULL);
+		while (count <= 2 * r->n && ephport_walk_next(&w, &off)) {
+			ASSERT_GT(r->n, off)
+				TH_LOG("kind %d, n=%u: offset %u", bad_kind, r->n, off);
+			covered += !seen[off]++;
+			count++;
 		}
+		ASSERT_EQ(r->n, covered) TH_LOG("kind %d, n=%u", bad_kind, r->n);
+		if (!index)
+			ASSERT_EQ(r->n, count) TH_LOG("kind %d, n=%u", bad_kind, r->n);
+		ASSERT_FALSE(ephport_walk_next(&w, &off));
 	}
 	TH_LOG("%u walks of %d kinds of broken begin(): every offset below n", walks,
 	       BAD_KINDS);
