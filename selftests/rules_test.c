@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -285,7 +287,45 @@ TEST_F(rules, netns)
  * number later (its sockets get the global settings), and reads back
  * "A (gone)".
  */
-#define REUSE_TRIES	100
+#define REUSE_SECONDS	60
+
+/*
+ * Make the calling process's network namespace one with inode number @a,
+ * which the namespace that had it gave back or is about to.  Namespaces
+ * of every type take the lowest free number of one pool, and a network
+ * namespace takes dozens more for its /proc/net files right after its
+ * own: so first the numbers below @a are filled with UTS namespaces (one
+ * number each, kept open) until one gets @a itself; that one goes (its
+ * number is free again at once) and the next network namespace gets @a.
+ * Returns how many UTS namespaces that took, -1 on error, or -2 if @a did
+ * not come back within REUSE_SECONDS.
+ */
+static int netns_with_number(unsigned long a)
+{
+	time_t end = time(NULL) + REUSE_SECONDS;
+	struct stat st;
+	int n = 0;
+
+	while (time(NULL) < end) {
+		if (unshare(CLONE_NEWUTS) || stat("/proc/self/ns/uts", &st))
+			return -1;
+		n++;
+		if (st.st_ino < a) {
+			if (open("/proc/self/ns/uts", O_RDONLY) < 0)
+				return -1;
+			continue;
+		}
+		if (st.st_ino > a) {
+			usleep(20000);	/* the cleanup of A has not given it back yet */
+			continue;
+		}
+		if (unshare(CLONE_NEWUTS) || ep_new_netns())
+			return -1;
+		if (netns_inode() == a)
+			return n;
+	}
+	return -2;
+}
 
 /* Whether rule @name's netns reads @want within 5 s (the sockets' references go). */
 static bool rule_netns_becomes(const char *name, const char *want)
@@ -324,7 +364,7 @@ TEST_F(rules, netns_number_reused)
 		port = connect_port(AF_INET, &fd);
 		_exit(in(port, 50200, 50209) ? 0 : 12);
 	}
-	ASSERT_EQ(sizeof(a), read(from_a[0], &a, sizeof(a)));
+	ASSERT_EQ((ssize_t)sizeof(a), read(from_a[0], &a, sizeof(a)));
 	snprintf(ino, sizeof(ino), "%lu", a);
 	ASSERT_EQ(0, rule_add("a", RULE("netns", ino, "range", "50200 50209")));
 	ASSERT_EQ(0, rule_get("a", "netns", got, sizeof(got)));
@@ -338,24 +378,15 @@ TEST_F(rules, netns_number_reused)
 	snprintf(want, sizeof(want), "%lu (gone)", a);
 	ASSERT_TRUE(rule_netns_becomes("a", want));
 
-	/*
-	 * New namespaces, each kept (so that numbers below A fill up), until
-	 * one gets A's number once A's cleanup has given it back.
-	 */
+	/* A new namespace with A's number: its sockets get the global settings. */
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		for (i = 0; i < REUSE_TRIES; i++) {
-			if (ep_new_netns())
-				_exit(10);
-			if (netns_inode() == a)
-				break;
-			if (open("/proc/self/ns/net", O_RDONLY) < 0)
-				_exit(11);
-			usleep(10000);
-		}
-		if (i == REUSE_TRIES)
+		i = netns_with_number(a);
+		if (i == -2)
 			_exit(KSFT_SKIP);
+		if (i < 0)
+			_exit(11);
 		if (ep_listener(AF_INET, DPORT) < 0)
 			_exit(12);
 		port = connect_port(AF_INET, &fd);
@@ -373,13 +404,13 @@ TEST_F(rules, netns_number_reused)
 			fprintf(stderr, "# netns written again reads \"%s\"\n", got);
 			_exit(15);
 		}
-		fprintf(stderr, "# namespace %lu again after %d other namespaces\n", a, i);
+		fprintf(stderr, "# namespace %lu again, after %d UTS namespaces\n", a, i);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	if (WEXITSTATUS(status) == KSFT_SKIP)
-		SKIP(return, "no new namespace got A's number in %d", REUSE_TRIES);
+		SKIP(return, "A's number did not come back within %d s", REUSE_SECONDS);
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the rule matched another namespace");
 	EXPECT_EQ(1, rule_stat("a", "allocations"));
 	EXPECT_TRUE(rule_netns_becomes("a", want));
