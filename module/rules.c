@@ -224,11 +224,6 @@ static void ephport_rule_link(struct ephport_rule *r)
 }
 
 /*
- * Give @r the settings @c and publish the enabled rules, or, with @c NULL,
- * take @r out.  Once no allocation can see the previous settings, drop
- * the references they held that @c does not keep.
- */
-/*
  * Publish the enabled rules of the list as they are; once no allocation
  * can see the previous ones, free them.
  */
@@ -262,6 +257,11 @@ static int ephport_rules_publish(gfp_t gfp)
 	return 0;
 }
 
+/*
+ * Give @r the settings @c and publish the enabled rules, or, with @c NULL,
+ * take @r out.  Once no allocation can see the previous settings, drop
+ * the references they held that @c does not keep.
+ */
 static int ephport_rule_update(struct ephport_rule *r,
 			       const struct ephport_rule_conf *c)
 {
