@@ -541,9 +541,28 @@ static bool ephport_orig_range(const struct sock *sk, int *low, int *high)
 }
 
 /*
+ * The sockets whose ports ephport chooses: TCP, UDP and UDP-Lite, and DCCP,
+ * which goes through the TCP functions.  SCTP also asks the range getter,
+ * and keeps the stock answer.
+ */
+static bool ephport_steered(const struct sock *sk)
+{
+	switch (sk->sk_protocol) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_DCCP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * The range getter: a one-port range for a connect() being driven, the
- * module's range while a fixed one is set, the stock answer otherwise.
- * Returns whether a per-socket range applies (6.5 and later use that).
+ * module's range while a fixed one is set (for the sockets ephport
+ * steers), the stock answer otherwise.  Returns whether a per-socket range
+ * applies (6.5 and later use that).
  */
 static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
 {
@@ -553,6 +572,7 @@ static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
 	if (ephport_force_lookup(sk, low, high, &local))
 		return local;
 	if (ephport_active() && range != EPHPORT_RANGE_AUTO &&
+	    ephport_steered(sk) &&
 	    ephport_range_get(sk, range, low, high, &local))
 		return local;
 	return ephport_orig_range(sk, low, high);
