@@ -230,7 +230,7 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 
 	ephport_req_init(&req, en, sk, path, low, high);
 	a.strategy->begin(&w, &req);
-	ephport_walk_set_index(&w, low, en->busy[EPHPORT_PROTO_TCP]);
+	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_TCP, low);
 	force.local = true;
 	ephport_force_insert(&force);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.low)) {
@@ -285,7 +285,7 @@ static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
 	int port;
 
 	begin(&w, req);
-	ephport_walk_set_index(&w, req->low, en->busy[EPHPORT_PROTO_TCP]);
+	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_TCP, req->low);
 	while (ephport_next_port(&w, req, sock_net(sk), off, &port)) {
 		int released = atomic_read(&en->released);
 
@@ -434,7 +434,7 @@ static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
 
 	ephport_req_init(&req, en, sk, a.path, low, high);
 	a.strategy->begin(&w, &req);
-	ephport_walk_set_index(&w, low, en->busy[EPHPORT_PROTO_UDP]);
+	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_UDP, low);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &port)) {
 		int released = atomic_read(&en->released);
 

@@ -232,11 +232,12 @@ void ephport_hash_commit(const struct ephport_req *r, u32 off, u32 probes)
  * double-hash, RFC 6056 section 3.3.4: offset F(flow) plus a counter taken
  * from a table indexed by G(flow); only that counter advances, so ports to
  * one destination say nothing about ports to another (unless both hash to
- * the same of the 2^16 counters).
+ * the same of the 2^16 counters).  The table is set up when first needed;
+ * without one (no memory), every counter is 0.
  */
 static u16 *ephport_dh_slot(const struct ephport_req *r)
 {
-	u16 *table = r->state->dh_table;
+	u16 *table = EPHPORT_DH_TABLE(r->state);
 
 	if (!table)
 		return NULL;

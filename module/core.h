@@ -64,7 +64,7 @@ struct ephport_state {
 	u32 seq_cursor;		/* sequential: next port to try first */
 	u32 hash_counter;	/* hash: RFC 6056 next_ephemeral */
 	u32 rinc_next;		/* random-inc: RFC 6056 next_ephemeral */
-	u16 *dh_table;		/* double-hash: EPHPORT_DH_TABLE_SIZE counters */
+	u16 *dh_table;		/* double-hash: EPHPORT_DH_TABLE_SIZE counters, or NULL */
 };
 
 /* One allocation, as the strategy sees it. */

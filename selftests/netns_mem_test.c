@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What an idle network namespace costs with ephport loaded: NS_COUNT
+ * namespaces are created without the module, then NS_COUNT more with it
+ * loaded (default parameters), and the kernel's memory (Slab + Percpu +
+ * VmallocUsed of /proc/meminfo) each batch added is compared.  ephport may
+ * add at most LIMIT_BYTES per namespace; the figures are printed.
+ *
+ * Each batch is held by a process that unshare()s a new network namespace
+ * NS_COUNT times and keeps an fd to each.  Both batches stay alive until
+ * the end, so that no namespace is torn down (asynchronously) while
+ * memory is measured.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ephport.h"
+
+#define NS_COUNT	1000
+#define WARMUP_COUNT	20
+#define LIMIT_BYTES	(16 * 1024)
+
+static const char *const fields[] = { "Slab:", "Percpu:", "VmallocUsed:" };
+#define NFIELDS		3
+
+struct mem {
+	long long kib[NFIELDS];
+	long long total;
+};
+
+static int read_mem(struct mem *m)
+{
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+	int i, found = 0;
+
+	if (!f)
+		return -errno;
+	memset(m, 0, sizeof(*m));
+	while (fgets(line, sizeof(line), f)) {
+		for (i = 0; i < NFIELDS; i++) {
+			size_t len = strlen(fields[i]);
+
+			if (!strncmp(line, fields[i], len)) {
+				m->kib[i] = strtoll(line + len, NULL, 10);
+				m->total += m->kib[i];
+				found++;
+			}
+		}
+	}
+	fclose(f);
+	return found == NFIELDS ? 0 : -ENOENT;
+}
+
+/* Memory once reclaimable caches are dropped and RCU frees are done. */
+static int settled_mem(struct mem *m)
+{
+	int fd, i;
+
+	sync();
+	for (i = 0; i < 2; i++) {
+		fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+		if (fd >= 0) {
+			if (write(fd, "3", 1) != 1)
+				fprintf(stderr, "# drop_caches: %s\n", strerror(errno));
+			close(fd);
+		}
+		usleep(500 * 1000);
+	}
+	return read_mem(m);
+}
+
+/*
+ * A process holding @n new network namespaces; returns its pid once they
+ * exist (it exits when @release's write end closes), or -errno.
+ */
+static pid_t hold_namespaces(int n, int *release)
+{
+	int ready[2], go[2], i, fd, err = 0;
+	char c;
+	pid_t pid;
+
+	if (pipe(ready) || pipe(go))
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		struct rlimit rl = { n + 64, n + 64 };
+
+		close(ready[0]);
+		close(go[1]);
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			err = errno;
+		for (i = 0; i < n && !err; i++) {
+			if (unshare(CLONE_NEWNET)) {
+				err = errno;
+				break;
+			}
+			fd = open("/proc/self/ns/net", O_RDONLY);
+			if (fd < 0)
+				err = errno;
+		}
+		c = err;
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		/* Until the test lets go. */
+		while (read(go[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	*release = go[1];
+	if (read(ready[0], &c, 1) != 1)
+		c = EIO;
+	close(ready[0]);
+	if (c) {
+		close(go[1]);
+		waitpid(pid, NULL, 0);
+		return -c;
+	}
+	return pid;
+}
+
+static void release_namespaces(pid_t pid, int release)
+{
+	if (pid <= 0)
+		return;
+	close(release);
+	waitpid(pid, NULL, 0);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* What one batch of @n namespaces added, in bytes per namespace. */
+static int batch_cost(struct __test_metadata *_metadata, const char *what,
+		      int n, pid_t *pid, int *release, double per_ns[NFIELDS + 1])
+{
+	struct mem before, after;
+	double t;
+	int i;
+
+	if (settled_mem(&before))
+		return -ENOENT;
+	t = now();
+	*pid = hold_namespaces(n, release);
+	if (*pid < 0) {
+		TH_LOG("%s: cannot create %d namespaces: %s", what, n, strerror(-*pid));
+		return *pid;
+	}
+	t = now() - t;
+	if (settled_mem(&after))
+		return -ENOENT;
+	for (i = 0; i < NFIELDS; i++)
+		per_ns[i] = (after.kib[i] - before.kib[i]) * 1024.0 / n;
+	per_ns[NFIELDS] = (after.total - before.total) * 1024.0 / n;
+	TH_LOG("%s: %d namespaces in %.1f s, per namespace: Slab %.0f, Percpu %.0f, VmallocUsed %.0f, total %.0f bytes",
+	       what, n, t, per_ns[0], per_ns[1], per_ns[2], per_ns[3]);
+	return 0;
+}
+
+TEST(idle_namespace_cost)
+{
+	double without[NFIELDS + 1], with[NFIELDS + 1], extra;
+	pid_t warm, pid0 = -1, pid1 = -1;
+	int rwarm, r0, r1;
+
+	ep_unload();
+	/* Caches and tables that grow once: not a namespace's cost. */
+	warm = hold_namespaces(WARMUP_COUNT, &rwarm);
+	ASSERT_LT(0, warm) TH_LOG("cannot create namespaces: %s", strerror(-warm));
+
+	ASSERT_EQ(0, batch_cost(_metadata, "without ephport", NS_COUNT, &pid0, &r0,
+				without));
+	ASSERT_EQ(0, ep_load(""));
+	ASSERT_EQ(0, batch_cost(_metadata, "with ephport", NS_COUNT, &pid1, &r1, with));
+	extra = with[NFIELDS] - without[NFIELDS];
+	TH_LOG("ephport adds %.0f bytes (%.1f KiB) per idle namespace (limit %d KiB)",
+	       extra, extra / 1024, LIMIT_BYTES / 1024);
+	EXPECT_GE(LIMIT_BYTES, (long long)extra);
+
+	release_namespaces(pid1, r1);
+	release_namespaces(pid0, r0);
+	release_namespaces(warm, rwarm);
+	ep_unload();
+}
+
+TEST_HARNESS_MAIN
