@@ -59,11 +59,12 @@ struct ephport_net *ephport_net(const struct net *net)
  */
 void *ephport_lazy_kvcalloc(void **slot, size_t n, size_t size, bool *created)
 {
-	void *p = smp_load_acquire(slot);
-	void *old;
+	void *old, *p;
 
 	if (created)
 		*created = false;
+	/* Pairs with the cmpxchg() below. */
+	p = smp_load_acquire(slot);
 	if (p)
 		return p;
 	p = kvcalloc(n, size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
