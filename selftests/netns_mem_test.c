@@ -11,6 +11,9 @@
  * the end, so that no namespace is torn down (asynchronously) while
  * memory is measured; a batch stops early should memory run low (a module
  * that costs too much), and its figure is then over fewer namespaces.
+ *
+ * And what a namespace costs once used is charged to the memory cgroup of
+ * the task that uses it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -236,6 +240,86 @@ TEST_F_TIMEOUT(netns_mem, idle_namespace_cost, 240)
 	release_namespaces(pid1, r1);
 	release_namespaces(pid0, r0);
 	release_namespaces(warm, rwarm);
+}
+
+#define CGROUP		"/sys/fs/cgroup/ep_mem"
+
+static long long cgroup_mem(void)
+{
+	char buf[64];
+
+	if (ep_read(CGROUP "/memory.current", buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/*
+ * A child in cgroup ep_mem and a namespace of its own makes one
+ * allocation when told to (@go), and says when it is ready and done
+ * (@ready); it exits when @go closes.
+ */
+static void charged_child(int go, int ready)
+{
+	int fd, port;
+	char c = 0;
+
+	if (ep_write(CGROUP "/cgroup.procs", "0") || ep_new_netns())
+		c = 1;
+	if (write(ready, &c, 1) != 1 || c || read(go, &c, 1) != 1)
+		_exit(1);
+	fd = ep_alloc(AF_INET, EP_UDP_BIND, 0, &port);
+	c = fd < 0;
+	if (write(ready, &c, 1) != 1)
+		_exit(1);
+	while (read(go, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+/*
+ * What a namespace costs once used is charged to the memory cgroup of the
+ * task that uses it: with log_size=65536 (7 MiB of log, allocated at the
+ * first logged allocation), the first allocation in a fresh namespace
+ * raises its cgroup's memory.current by at least 6 MiB.
+ */
+TEST_F_TIMEOUT(netns_mem, charged_to_the_user, 120)
+{
+	long long before, after;
+	int go[2], ready[2];
+	char c = 1;
+	pid_t pid;
+
+	ASSERT_EQ(0, ep_load("log_size=65536"));
+	if (ep_write("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no memory controller in /sys/fs/cgroup");
+	ASSERT_TRUE(mkdir(CGROUP, 0755) == 0 || errno == EEXIST);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(go[1]);
+		close(ready[0]);
+		charged_child(go[0], ready[1]);
+	}
+	close(go[0]);
+	close(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, c) TH_LOG("cannot enter the cgroup or a new namespace");
+	before = cgroup_mem();
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	EXPECT_EQ(0, c) TH_LOG("the allocation failed");
+	after = cgroup_mem();
+	TH_LOG("the first allocation charged %lld KiB to its cgroup", (after - before) / 1024);
+	EXPECT_LE(0, before);
+	EXPECT_LE(6LL << 20, after - before);
+	close(go[1]);
+	close(ready[0]);
+	waitpid(pid, NULL, 0);
+	rmdir(CGROUP);
 }
 
 TEST_HARNESS_MAIN
