@@ -264,7 +264,8 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 	}
 
 	ephport_req_init(&req, en, sk, path, low, high);
-	ephport_walk_begin(&w, a.strategy->begin, &req, en->busy[EPHPORT_PROTO_TCP]);
+	ephport_walk_begin(&w, a.strategy->begin, &req);
+	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_TCP, low);
 	force.local = true;
 	ephport_force_insert(&force);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.low)) {
@@ -316,7 +317,8 @@ static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
 	struct ephport_walk w;
 	int port;
 
-	ephport_walk_begin(&w, begin, req, en->busy[EPHPORT_PROTO_TCP]);
+	ephport_walk_begin(&w, begin, req);
+	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_TCP, req->low);
 	while (ephport_next_port(&w, req, sock_net(sk), off, &port)) {
 		int released = atomic_read(&en->released);
 
@@ -464,7 +466,8 @@ static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
 	}
 
 	ephport_req_init(&req, en, sk, a.path, low, high);
-	ephport_walk_begin(&w, a.strategy->begin, &req, en->busy[EPHPORT_PROTO_UDP]);
+	ephport_walk_begin(&w, a.strategy->begin, &req);
+	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_UDP, low);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &port)) {
 		int released = atomic_read(&en->released);
 

@@ -91,14 +91,14 @@ static void ephport_walk_fallback(struct ephport_walk *w)
 
 /*
  * The walk of one allocation: what @begin sets up, checked against @r,
- * with the occupancy index @busy (or NULL).  begin() may come from another
- * module: a walk it leaves that is not one over r->n offsets (another n, a
- * start, position or stride out of bounds, a random phase it could not
- * have set up with ephport_walk_set_picks()) becomes a plain walk over
- * them, from its start modulo n.
+ * without an index (ephport_walk_set_index() adds one).  begin() may come
+ * from another module: a walk it leaves that is not one over r->n offsets
+ * (another n, a start, position or stride out of bounds, a random phase it
+ * could not have set up with ephport_walk_set_picks()) becomes a plain walk
+ * over them, from its start modulo n.
  */
 void ephport_walk_begin(struct ephport_walk *w, ephport_begin_t begin,
-			const struct ephport_req *r, const unsigned long *busy)
+			const struct ephport_req *r)
 {
 	begin(w, r);
 	if (w->n != r->n || w->start >= w->n || w->next != w->start ||
@@ -107,7 +107,6 @@ void ephport_walk_begin(struct ephport_walk *w, ephport_begin_t begin,
 	    (w->maxpicks && !w->pick))
 		ephport_walk_init(w, r->n, w->start, w->stride);
 	w->busy = NULL;
-	ephport_walk_set_index(w, r->low, busy);
 }
 
 static bool ephport_walk_step(struct ephport_walk *w, u32 *offset)
@@ -268,11 +267,12 @@ void ephport_hash_commit(const struct ephport_req *r, u32 off, u32 probes)
  * double-hash, RFC 6056 section 3.3.4: offset F(flow) plus a counter taken
  * from a table indexed by G(flow); only that counter advances, so ports to
  * one destination say nothing about ports to another (unless both hash to
- * the same of the 2^16 counters).
+ * the same of the 2^16 counters).  The table is set up when first needed;
+ * without one (no memory), every counter is 0.
  */
 static u16 *ephport_dh_slot(const struct ephport_req *r)
 {
-	u16 *table = r->state->dh_table;
+	u16 *table = EPHPORT_DH_TABLE(r->state);
 
 	if (!table)
 		return NULL;

@@ -69,7 +69,7 @@ struct ephport_state {
 	u32 seq_cursor;		/* sequential: next port to try first */
 	u32 hash_counter;	/* hash: RFC 6056 next_ephemeral */
 	u32 rinc_next;		/* random-inc: RFC 6056 next_ephemeral */
-	u16 *dh_table;		/* double-hash: EPHPORT_DH_TABLE_SIZE counters */
+	u16 *dh_table;		/* double-hash: EPHPORT_DH_TABLE_SIZE counters, or NULL */
 };
 
 /* One allocation, as the strategy sees it. */
@@ -105,7 +105,7 @@ struct ephport_walk {
 typedef void (*ephport_begin_t)(struct ephport_walk *w, const struct ephport_req *r);
 
 void ephport_walk_begin(struct ephport_walk *w, ephport_begin_t begin,
-			const struct ephport_req *r, const unsigned long *busy);
+			const struct ephport_req *r);
 void ephport_walk_init(struct ephport_walk *w, u32 n, u32 start, u32 stride);
 void ephport_walk_set_picks(struct ephport_walk *w, ephport_pick_t pick,
 			    u32 maxpicks, u32 pick_state, u32 pick_arg);

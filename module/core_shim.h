@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the strategy core (core.c) needs from its environment: fixed-size
- * types, siphash, a random source, find_next_zero_bit() and single-copy
- * accesses to shared state.
+ * types, siphash, a random source, find_next_zero_bit(), single-copy
+ * accesses to shared state and the double-hash table set up on first use.
  * selftests/unit/core_shim.h provides the same for userspace.
  */
 #ifndef _EPHPORT_CORE_SHIM_H
@@ -21,5 +21,13 @@ static inline u32 ephport_random_u32(void)
 {
 	return get_random_u32();
 }
+
+/*
+ * The double-hash table of a namespace's state, allocated by the first
+ * call (netns.c); NULL if there is no memory for it.
+ */
+struct ephport_state;
+u16 *ephport_dh_table_get(struct ephport_state *state);
+#define EPHPORT_DH_TABLE(state)	ephport_dh_table_get(state)
 
 #endif /* _EPHPORT_CORE_SHIM_H */

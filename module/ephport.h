@@ -114,10 +114,10 @@ struct ephport_pcpu_stats {
 
 struct ephport_log_entry {
 	u64 time_ns;
+	struct pid *pid;		/* a reference: the thread group's */
 	struct in6_addr laddr;
 	struct in6_addr raddr;
 	u32 probes;
-	pid_t pid;
 	u16 lport;
 	u16 rport;
 	u8 path;
@@ -128,10 +128,10 @@ struct ephport_log_entry {
 };
 
 struct ephport_log {
-	spinlock_t lock;		/* protects seq and entries */
+	spinlock_t lock;		/* protects seq and the entries */
 	u64 seq;			/* entries written so far */
 	unsigned int size;
-	struct ephport_log_entry *entries;
+	struct ephport_log_entry *entries;	/* lazy: size of them */
 };
 
 /* The occupancy index has a bitmap per port space. */
@@ -143,17 +143,23 @@ enum ephport_proto {
 
 #define EPHPORT_PORTS		65536
 
+/*
+ * The pointers marked lazy are NULL until an allocation of the namespace
+ * first needs what they point to (see ephport_lazy_kvcalloc()), and stay
+ * set until the namespace goes; whoever finds one NULL does without.
+ */
 struct ephport_net {
 	bool live;
-	struct ephport_state state;
+	struct ephport_state state;		/* its dh_table is lazy */
 	u32 salt;
-	unsigned long *busy[EPHPORT_PROTOS];	/* EPHPORT_PORTS bits each */
+	unsigned long *busy[EPHPORT_PROTOS];	/* lazy: EPHPORT_PORTS bits each */
 	atomic_t released;			/* ports let go, ever */
-	struct ephport_pcpu_stats __percpu *stats;
+	struct ephport_pcpu_stats __percpu *stats;	/* lazy */
 	struct ephport_log log;
 };
 
 struct ephport_net *ephport_net(const struct net *net);
+void *ephport_lazy_kvcalloc(void **slot, size_t n, size_t size, bool *created);
 int ephport_netns_init(void);
 void ephport_netns_uninit(void);
 
@@ -163,7 +169,8 @@ void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 p
 void ephport_index_learn(struct ephport_net *en, enum ephport_proto proto,
 			 u16 port, int released);
 void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port);
-void ephport_index_fill(struct net *net, struct ephport_net *en);
+void ephport_index_use(struct ephport_walk *w, struct net *net,
+		       struct ephport_net *en, enum ephport_proto proto, u32 low);
 
 /* What one allocation uses: the global settings, or a rule's. */
 struct ephport_policy {
@@ -192,6 +199,7 @@ struct ephport_alloc {
 };
 
 extern struct ephport_pcpu_stats __percpu *ephport_global_stats;
+void ephport_log_free(struct ephport_log *log);
 void ephport_record(struct ephport_net *en, const struct ephport_alloc *a);
 void ephport_rule_count(const struct ephport_rule *r, const struct ephport_alloc *a);
 void ephport_stats_sum(struct ephport_pcpu_stats __percpu *pcpu,

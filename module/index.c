@@ -9,8 +9,15 @@
  * a port taken (by ephport or an explicit bind()) and when a probe finds
  * a port busy; they are cleared when a socket lets its port go.  A wrong
  * bit costs a probe, never a wrong answer: the walk ends with every port
- * of the range (core.h).  The index of a namespace that exists when the
- * module loads is filled from the kernel's tables.
+ * of the range (core.h).
+ *
+ * A namespace's bitmap for a protocol is set up when a strategy first walks
+ * it (ephport_index_use()); until then the hooks have nothing to update.
+ * It is published first and then filled from the kernel's tables, so every
+ * port held is either seen by the fill or set by the hook that saw it taken
+ * after publication, and a port let go during the fill is cleared after
+ * the fill saw it (the bucket lock orders the two).  Walks that run during
+ * the fill see a partial index: a few probes more.
  *
  * A port several sockets share (different local addresses, SO_REUSEADDR,
  * connections to different destinations) is cleared when any of them lets
@@ -26,16 +33,28 @@
 
 #include "ephport.h"
 
+/* The namespace's bitmap for @proto, or NULL while it has none. */
+static unsigned long *ephport_index_bits(struct ephport_net *en,
+					 enum ephport_proto proto)
+{
+	/* Pairs with the publication in ephport_lazy_kvcalloc(). */
+	return smp_load_acquire(&en->busy[proto]);
+}
+
 void ephport_index_set(struct ephport_net *en, enum ephport_proto proto, u16 port)
 {
-	if (!test_bit(port, en->busy[proto]))
-		set_bit(port, en->busy[proto]);
+	unsigned long *busy = ephport_index_bits(en, proto);
+
+	if (busy && !test_bit(port, busy))
+		set_bit(port, busy);
 }
 
 void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 port)
 {
-	if (test_bit(port, en->busy[proto]))
-		clear_bit(port, en->busy[proto]);
+	unsigned long *busy = ephport_index_bits(en, proto);
+
+	if (busy && test_bit(port, busy))
+		clear_bit(port, busy);
 }
 
 /*
@@ -81,14 +100,15 @@ static struct udp_table *ephport_udp_table(struct net *net)
 #endif
 }
 
-/* What the namespace holds already: its TCP bind buckets and UDP sockets. */
-void ephport_index_fill(struct net *net, struct ephport_net *en)
+/* What the namespace holds already: its TCP bind buckets or UDP sockets. */
+static void ephport_index_fill(struct net *net, struct ephport_net *en,
+			       enum ephport_proto proto)
 {
 	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
 	struct udp_table *udptable = ephport_udp_table(net);
 	unsigned int i;
 
-	for (i = 0; i < hinfo->bhash_size; i++) {
+	for (i = 0; proto == EPHPORT_PROTO_TCP && i < hinfo->bhash_size; i++) {
 		struct inet_bind_hashbucket *head = &hinfo->bhash[i];
 		struct inet_bind_bucket *tb;
 
@@ -102,7 +122,7 @@ void ephport_index_fill(struct net *net, struct ephport_net *en)
 		cond_resched();
 	}
 
-	for (i = 0; i <= udptable->mask; i++) {
+	for (i = 0; proto == EPHPORT_PROTO_UDP && i <= udptable->mask; i++) {
 		struct udp_hslot *hslot = &udptable->hash[i];
 		struct sock *sk;
 
@@ -116,4 +136,27 @@ void ephport_index_fill(struct net *net, struct ephport_net *en)
 		spin_unlock_bh(&hslot->lock);
 		cond_resched();
 	}
+}
+
+/*
+ * Let walk @w skip the ports of @proto that the index of @net says are
+ * held, setting the index up if this is its first walk.  Without memory
+ * for it, the walk goes without.
+ */
+void ephport_index_use(struct ephport_walk *w, struct net *net,
+		       struct ephport_net *en, enum ephport_proto proto, u32 low)
+{
+	unsigned long *busy;
+	bool created;
+
+	/* The stock bind(0) order keeps its own course: no index. */
+	if (w->stride != 1)
+		return;
+	busy = ephport_lazy_kvcalloc((void **)&en->busy[proto],
+				     BITS_TO_LONGS(EPHPORT_PORTS),
+				     sizeof(unsigned long), &created);
+	if (created)
+		ephport_index_fill(net, en, proto);
+	if (busy)
+		ephport_walk_set_index(w, low, busy);
 }

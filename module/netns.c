@@ -2,6 +2,13 @@
 /*
  * Per network namespace state: the strategies' state, statistics, the
  * allocation log and the /proc/net/ephport files.
+ *
+ * A namespace gets only struct ephport_net and its /proc/net/ephport
+ * files when it comes up.  The rest (the index, the double-hash table, the
+ * counters, the log: about 250 KiB) is allocated when an allocation in the
+ * namespace first needs it, and charged to the memory cgroup of the task
+ * making that allocation: thousands of idle namespaces, or namespaces
+ * created while ephport is disabled, cost next to nothing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,9 +21,6 @@
 #include "ephport.h"
 
 static unsigned int ephport_net_id __read_mostly;
-
-/* Set while the module registers: namespaces that exist already. */
-static bool ephport_netns_loading;
 
 /*
  * Set once every namespace has its ephport_net: before that, net_generic()
@@ -46,53 +50,59 @@ struct ephport_net *ephport_net(const struct net *net)
 	return en && smp_load_acquire(&en->live) ? en : NULL;
 }
 
+/*
+ * The piece of a namespace at *@slot (@n zeroed elements of @size bytes),
+ * allocated if it has none yet, or NULL if there is no memory for it: the
+ * caller does without.  It may sleep.  Racing first users each allocate;
+ * the first to publish wins and the others free theirs.  *@created (if
+ * not NULL) tells whether this call published it.
+ */
+void *ephport_lazy_kvcalloc(void **slot, size_t n, size_t size, bool *created)
+{
+	void *old, *p;
+
+	if (created)
+		*created = false;
+	/* Pairs with the cmpxchg() below. */
+	p = smp_load_acquire(slot);
+	if (p)
+		return p;
+	p = kvcalloc(n, size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!p)
+		return NULL;
+	/* Fully ordered: the zeroed memory is seen by whoever sees p. */
+	old = cmpxchg(slot, NULL, p);
+	if (old) {
+		kvfree(p);
+		return old;
+	}
+	if (created)
+		*created = true;
+	return p;
+}
+
+/* core.c: the double-hash table, when that strategy first runs here. */
+u16 *ephport_dh_table_get(struct ephport_state *state)
+{
+	return ephport_lazy_kvcalloc((void **)&state->dh_table,
+				     EPHPORT_DH_TABLE_SIZE,
+				     sizeof(*state->dh_table), NULL);
+}
+
 static int __net_init ephport_net_init(struct net *net)
 {
 	struct ephport_net *en = net_generic(net, ephport_net_id);
-	int err = -ENOMEM;
-	int i;
+	int err;
 
 	en->salt = get_random_u32();
-	for (i = 0; i < EPHPORT_PROTOS; i++) {
-		en->busy[i] = kvcalloc(BITS_TO_LONGS(EPHPORT_PORTS),
-				       sizeof(unsigned long), GFP_KERNEL);
-		if (!en->busy[i])
-			goto err_index;
-	}
-	en->state.dh_table = kvcalloc(EPHPORT_DH_TABLE_SIZE,
-				      sizeof(*en->state.dh_table), GFP_KERNEL);
-	if (!en->state.dh_table)
-		goto err_index;
-	en->stats = alloc_percpu(struct ephport_pcpu_stats);
-	if (!en->stats)
-		goto err_table;
 	spin_lock_init(&en->log.lock);
 	en->log.size = ephport_log_size;
-	if (en->log.size) {
-		en->log.entries = kvcalloc(en->log.size, sizeof(*en->log.entries),
-					   GFP_KERNEL);
-		if (!en->log.entries)
-			goto err_stats;
-	}
 	err = ephport_procfs_net_init(net);
 	if (err)
-		goto err_log;
-	if (ephport_netns_loading)
-		ephport_index_fill(net, en);
+		return err;
 	/* Everything above is visible to whoever sees live set. */
 	smp_store_release(&en->live, true);
 	return 0;
-
-err_log:
-	kvfree(en->log.entries);
-err_stats:
-	free_percpu(en->stats);
-err_table:
-	kvfree(en->state.dh_table);
-err_index:
-	for (i = 0; i < EPHPORT_PROTOS; i++)
-		kvfree(en->busy[i]);
-	return err;
 }
 
 static void __net_exit ephport_net_pre_exit(struct net *net)
@@ -112,7 +122,7 @@ static void __net_exit ephport_net_exit_batch(struct list_head *net_exit_list)
 		struct ephport_net *en = net_generic(net, ephport_net_id);
 
 		ephport_procfs_net_exit(net);
-		kvfree(en->log.entries);
+		ephport_log_free(&en->log);
 		free_percpu(en->stats);
 		kvfree(en->state.dh_table);
 		kvfree(en->busy[EPHPORT_PROTO_TCP]);
@@ -132,9 +142,7 @@ int ephport_netns_init(void)
 {
 	int err;
 
-	ephport_netns_loading = true;
 	err = register_pernet_subsys(&ephport_net_ops);
-	ephport_netns_loading = false;
 	if (err)
 		return err;
 	/* Every namespace's ephport_net is set up before this is seen. */

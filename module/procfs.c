@@ -8,6 +8,8 @@
 #include <linux/bitmap.h>
 #include <linux/capability.h>
 #include <linux/nsproxy.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -31,7 +33,7 @@ static int ephport_stats_show(struct seq_file *seq, void *v)
 	sum = kmalloc(sizeof(*sum), GFP_KERNEL);
 	if (!sum)
 		return -ENOMEM;
-	ephport_stats_sum(en->stats, sum);
+	ephport_stats_sum(READ_ONCE(en->stats), sum);
 
 	seq_printf(seq, "%-12s %11s %10s %10s %10s", "path", "allocations",
 		   "failures", "probes", "max_probes");
@@ -67,10 +69,11 @@ static int ephport_index_show(struct seq_file *seq, void *v)
 	if (!en)
 		return 0;
 	for (proto = 0; proto < EPHPORT_PROTOS; proto++) {
-		const unsigned long *busy = en->busy[proto];
+		/* None until a strategy first walks it: no port listed. */
+		const unsigned long *busy = smp_load_acquire(&en->busy[proto]);
 
 		seq_puts(seq, names[proto]);
-		first = find_first_bit(busy, EPHPORT_PORTS);
+		first = busy ? find_first_bit(busy, EPHPORT_PORTS) : EPHPORT_PORTS;
 		while (first < EPHPORT_PORTS) {
 			last = find_next_zero_bit(busy, EPHPORT_PORTS, first) - 1;
 			if (first == last)
@@ -88,11 +91,20 @@ static int ephport_index_show(struct seq_file *seq, void *v)
  * The log is read entry by entry: each one is copied under the lock, so a
  * reader sees whole entries, and entries overwritten while it reads are
  * skipped, like dmesg does.
+ *
+ * The pid and command name of an entry are shown only to a reader that
+ * opened the file with CAP_NET_ADMIN over the namespace's user namespace,
+ * and only if the process is in the reader's pid namespace (or below it):
+ * its pid as that namespace numbers it.  Other readers see "-" for both,
+ * as /proc/net/tcp shows no pid at all, so that hidepid= keeps its word.
  */
 struct ephport_log_iter {
 	struct seq_net_private p;	/* first, for seq_file_net() */
 	u64 base;			/* entry shown at position 1 */
-	struct ephport_log_entry e;
+	struct pid_namespace *pid_ns;	/* the reader's, for this read() */
+	bool entitled;			/* the opener may see pid and comm */
+	pid_t pid;			/* e's, in pid_ns; 0 hides pid and comm */
+	struct ephport_log_entry e;	/* its pid is not kept */
 };
 
 /* Position 0 is the header; position k the entry base + k - 1. */
@@ -100,6 +112,7 @@ static void *ephport_log_fetch(struct seq_file *seq, loff_t pos)
 {
 	struct ephport_log_iter *it = seq->private;
 	struct ephport_net *en = ephport_net(seq_file_net(seq));
+	const struct ephport_log_entry *entries, *src;
 	struct ephport_log *log;
 	void *ret = NULL;
 	u64 first, abs;
@@ -108,6 +121,8 @@ static void *ephport_log_fetch(struct seq_file *seq, loff_t pos)
 		return NULL;
 	log = &en->log;
 	spin_lock_bh(&log->lock);
+	/* Set up before the first entry is counted in seq; NULL means none. */
+	entries = READ_ONCE(log->entries);
 	first = log->seq > log->size ? log->seq - log->size : 0;
 	if (pos == 1)
 		it->base = first;
@@ -116,8 +131,12 @@ static void *ephport_log_fetch(struct seq_file *seq, loff_t pos)
 		it->base += first - abs;
 		abs = first;
 	}
-	if (abs < log->seq) {
-		it->e = log->entries[abs % log->size];
+	if (entries && abs < log->seq) {
+		src = &entries[abs % log->size];
+		it->e = *src;
+		it->e.pid = NULL;
+		/* The entry holds a reference on the pid while the lock is held. */
+		it->pid = it->entitled ? pid_nr_ns(src->pid, it->pid_ns) : 0;
 		ret = &it->e;
 	}
 	spin_unlock_bh(&log->lock);
@@ -130,11 +149,13 @@ static void *ephport_log_fetch(struct seq_file *seq, loff_t pos)
  */
 static void *ephport_log_start(struct seq_file *seq, loff_t *pos)
 {
+	struct ephport_log_iter *it = seq->private;
 	struct net *net = seq_file_net(seq);
 
-	if (net != current->nsproxy->net_ns &&
-	    !file_ns_capable(seq->file, net->user_ns, CAP_NET_ADMIN))
+	it->entitled = file_ns_capable(seq->file, net->user_ns, CAP_NET_ADMIN);
+	if (net != current->nsproxy->net_ns && !it->entitled)
 		return ERR_PTR(-EACCES);
+	it->pid_ns = task_active_pid_ns(current);
 	if (!*pos)
 		return SEQ_START_TOKEN;
 	return ephport_log_fetch(seq, *pos);
@@ -160,8 +181,10 @@ static int ephport_addr_port(char *buf, size_t size, int family,
 
 static int ephport_log_show(struct seq_file *seq, void *v)
 {
+	const struct ephport_log_iter *it = seq->private;
 	const struct ephport_log_entry *e = v;
-	char local[64], remote[64];
+	char local[64], remote[64], pid[16] = "-";
+	const char *comm = "-";
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(seq, "%-17s %-12s %-47s %-47s %6s %-15s %-15s %7s %s\n",
@@ -175,10 +198,14 @@ static int ephport_log_show(struct seq_file *seq, void *v)
 				  e->rport);
 	else
 		strscpy(remote, "-", sizeof(remote));
-	seq_printf(seq, "%10llu.%06llu %-12s %-47s %-47s %6u %-15s %-15s %7d %s\n",
+	if (it->pid) {
+		snprintf(pid, sizeof(pid), "%d", it->pid);
+		comm = e->comm;
+	}
+	seq_printf(seq, "%10llu.%06llu %-12s %-47s %-47s %6u %-15s %-15s %7s %s\n",
 		   e->time_ns / NSEC_PER_SEC, (e->time_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
 		   ephport_path_names[e->path], local, remote, e->probes,
-		   e->strategy, e->rule, e->pid, e->comm);
+		   e->strategy, e->rule, pid, comm);
 	return 0;
 }
 

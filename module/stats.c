@@ -7,7 +7,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitops.h>
+#include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -39,6 +41,8 @@ static void ephport_count(struct ephport_pcpu_stats __percpu *pcpu,
 {
 	struct ephport_pcpu_stats *s;
 
+	if (!pcpu)
+		return;
 	/* Process context only, but stay correct against preemption. */
 	s = get_cpu_ptr(pcpu);
 	if (a->result)
@@ -75,19 +79,53 @@ static void ephport_sk_addrs(const struct sock *sk, enum ephport_path path,
 	ipv6_addr_set_v4mapped(inet->inet_daddr, &e->raddr);
 }
 
+/*
+ * A namespace's counters, allocated by its first counted allocation; NULL
+ * if there is no memory for them (that allocation goes uncounted here).
+ */
+static struct ephport_pcpu_stats __percpu *ephport_net_stats(struct ephport_net *en)
+{
+	struct ephport_pcpu_stats __percpu *pcpu, *old;
+
+	/* Pairs with the cmpxchg() below. */
+	pcpu = smp_load_acquire(&en->stats);
+	if (pcpu)
+		return pcpu;
+	pcpu = alloc_percpu_gfp(struct ephport_pcpu_stats,
+				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!pcpu)
+		return NULL;
+	old = cmpxchg(&en->stats, NULL, pcpu);
+	if (old) {
+		free_percpu(pcpu);
+		return old;
+	}
+	return pcpu;
+}
+
+/*
+ * The entries hold a reference on the pid of the task that made the
+ * allocation, which the reader translates into its own pid namespace.
+ */
 static void ephport_log(struct ephport_log *log, const struct ephport_alloc *a)
 {
 	const struct sock *sk = a->sk;
 	bool connect = a->path <= EPHPORT_TCP6_CONNECT;
+	struct ephport_log_entry *entries, *slot;
+	struct pid *old;
 	struct ephport_log_entry e = {
 		.time_ns = ktime_get_boottime_ns(),
 		.path = a->path,
 		.probes = a->probes,
 		.lport = inet_sk(sk)->inet_num,
 		.rport = connect ? ntohs(inet_sk(sk)->inet_dport) : 0,
-		.pid = task_tgid_nr(current),
 	};
 
+	/* The first entry sets the log up; without memory, none is kept. */
+	entries = ephport_lazy_kvcalloc((void **)&log->entries, log->size,
+					sizeof(*entries), NULL);
+	if (!entries)
+		return;
 	ephport_sk_addrs(sk, a->path, &e);
 	if (!connect)
 		memset(&e.raddr, 0, sizeof(e.raddr));
@@ -95,10 +133,26 @@ static void ephport_log(struct ephport_log *log, const struct ephport_alloc *a)
 	memcpy(e.comm, current->comm, sizeof(e.comm));
 	strscpy(e.strategy, a->strategy->name, sizeof(e.strategy));
 	strscpy(e.rule, a->rule ? ephport_rule_name(a->rule) : "-", sizeof(e.rule));
+	e.pid = get_pid(task_tgid(current));
 
 	spin_lock_bh(&log->lock);
-	log->entries[log->seq++ % log->size] = e;
+	slot = &entries[log->seq++ % log->size];
+	old = slot->pid;
+	*slot = e;
 	spin_unlock_bh(&log->lock);
+	put_pid(old);
+}
+
+/* The namespace is gone: so is its log. */
+void ephport_log_free(struct ephport_log *log)
+{
+	unsigned int i;
+
+	if (!log->entries)
+		return;
+	for (i = 0; i < log->size; i++)
+		put_pid(log->entries[i].pid);
+	kvfree(log->entries);
 }
 
 void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
@@ -107,7 +161,7 @@ void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
 	bool connect = a->path <= EPHPORT_TCP6_CONNECT;
 
 	ephport_count(ephport_global_stats, a);
-	ephport_count(en->stats, a);
+	ephport_count(ephport_net_stats(en), a);
 	if (a->rule)
 		ephport_rule_count(a->rule, a);
 	if (!a->result && en->log.size)
@@ -118,12 +172,15 @@ void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
 			    a->probes, a->result);
 }
 
+/* Counters not allocated yet (NULL) sum to zero. */
 void ephport_stats_sum(struct ephport_pcpu_stats __percpu *pcpu,
 		       struct ephport_pcpu_stats *sum)
 {
 	unsigned int cpu, p, b;
 
 	memset(sum, 0, sizeof(*sum));
+	if (!pcpu)
+		return;
 	for_each_possible_cpu(cpu) {
 		const struct ephport_pcpu_stats *s = per_cpu_ptr(pcpu, cpu);
 
@@ -144,6 +201,8 @@ void ephport_stats_reset(struct ephport_pcpu_stats __percpu *pcpu)
 {
 	unsigned int cpu;
 
+	if (!pcpu)
+		return;
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(pcpu, cpu), 0, sizeof(struct ephport_pcpu_stats));
 }

@@ -145,7 +145,7 @@ static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
 	ephport_stats_reset(ephport_global_stats);
 	en = ephport_net(current->nsproxy->net_ns);
 	if (en)
-		ephport_stats_reset(en->stats);
+		ephport_stats_reset(READ_ONCE(en->stats));
 	return count;
 }
 

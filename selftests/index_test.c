@@ -2,8 +2,9 @@
 /*
  * The occupancy index (/proc/net/ephport/index) agrees with the kernel's
  * tables after churn on every path, range changes, strategy switches and
- * namespaces coming and going; it knows the ports held before the module
- * was loaded; and allocation never fails while a port is free.
+ * namespaces coming and going; it knows the ports held before its first
+ * walk, the module loaded or not; and allocation never fails while a port
+ * is free.
  */
 #include <errno.h>
 #include <signal.h>
@@ -226,19 +227,32 @@ FIXTURE_TEARDOWN(index)
 	ep_unload();
 }
 
+/* No port in the index: none set up yet, or an empty one. */
+static void expect_empty(struct __test_metadata *_metadata, const char *proto)
+{
+	static char index[PORTS];
+	int p, n = 0;
+
+	ASSERT_EQ(0, read_index(proto, index));
+	for (p = 0; p < PORTS; p++)
+		n += index[p];
+	EXPECT_EQ(0, n) TH_LOG("%s: %d ports in the index", proto, n);
+}
+
 /*
- * Ports held before the module loads are in its index; ports taken and
- * let go afterwards leave it as they came.
+ * A namespace gets its index when a strategy first walks it, filled then
+ * from the kernel's tables: the ports held before the module loads are in
+ * it; ports taken and let go afterwards leave it as they came.
  */
 TEST_F(index, agrees_with_kernel_tables)
 {
 	static const char *const ranges[] = {
 		"40000 40199", "40000-40099", "auto", "40100 40199", "40000 40009",
 	};
-	int *stop, held[20], bound[10], nbound = 0, i;
+	int *stop, held[20], bound[10], nbound = 0, i, fd, port;
 	pid_t pids[5];
 
-	/* Held before loading: found in the kernel's tables at load. */
+	/* Held before loading: found in the kernel's tables at the first walk. */
 	for (i = 0; i < 20; i++) {
 		held[i] = bind_any(i % 2 ? AF_INET6 : AF_INET,
 				   i % 4 < 2 ? SOCK_STREAM : SOCK_DGRAM, 41000 + i);
@@ -247,6 +261,16 @@ TEST_F(index, agrees_with_kernel_tables)
 			bound[nbound++] = 41000 + i;
 	}
 	ASSERT_EQ(0, ep_load("range=40000-40199 strategy=sequential"));
+	expect_empty(_metadata, "tcp");
+	expect_empty(_metadata, "udp");
+	/* The first walk of each protocol sets its index up. */
+	fd = ep_alloc(AF_INET, EP_TCP_BIND, 0, &port);
+	ASSERT_LE(0, fd);
+	close(fd);
+	expect_empty(_metadata, "udp");
+	fd = ep_alloc(AF_INET, EP_UDP_BIND, 0, &port);
+	ASSERT_LE(0, fd);
+	close(fd);
 	compare(_metadata, "tcp", DPORT, bound, nbound);
 	compare(_metadata, "udp", DPORT, bound, nbound);
 

@@ -41,6 +41,9 @@ u64 siphash(const void *data, size_t len, const siphash_key_t *key);
 #define EPHPORT_READ(x)		(x)
 #define EPHPORT_WRITE(x, v)	((x) = (v))
 
+/* The tests set up the double-hash table themselves, or test without. */
+#define EPHPORT_DH_TABLE(state)	((state)->dh_table)
+
 /*
  * splitmix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number
  * generators", OOPSLA 2014): passes BigCrush, and any seed is a good one.

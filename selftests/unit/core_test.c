@@ -1283,7 +1283,8 @@ TEST(misbehaving_begin_never_gets_an_offset_past_the_range)
 					1UL << (p % EPHPORT_BITS_PER_LONG);
 		memset(seen, 0, r->n);
 		memset(&w, 0xa5, sizeof(w));
-		ephport_walk_begin(&w, bad_begin, r, index ? busy : NULL);
+		ephport_walk_begin(&w, bad_begin, r);
+		ephport_walk_set_index(&w, r->low, index ? busy : NULL);
 		while (count <= 2 * r->n && ephport_walk_next(&w, &off)) {
 			ASSERT_GT(r->n, off)
 				TH_LOG("kind %d, n=%u: offset %u", bad_kind, r->n, off);
