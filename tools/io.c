@@ -212,6 +212,8 @@ int read_ptable(const char *name, int skip, bool rest, struct ptable *t)
 		if (blank(line))
 			break;
 		s = xstrdup(line);
+		t->line = xrealloc(t->line, (t->nlines + 1) * sizeof(char *));
+		t->line[t->nlines++] = s;
 		if (!t->col) {
 			t->ncols = count_fields(line);
 			t->col = xrealloc(NULL, t->ncols * sizeof(char *));
@@ -234,6 +236,20 @@ int read_ptable(const char *name, int skip, bool rest, struct ptable *t)
 	if (!t->col && first)
 		die(1, "no header line in %s", path);
 	return 0;
+}
+
+void free_ptable(struct ptable *t)
+{
+	int i;
+
+	for (i = 0; i < t->nlines; i++)
+		free(t->line[i]);
+	for (i = 0; i < t->nrows; i++)
+		free(t->row[i]);
+	free(t->line);
+	free(t->row);
+	free(t->col);
+	memset(t, 0, sizeof(*t));
 }
 
 void read_ptable_or_die(const char *name, bool rest, struct ptable *t)
