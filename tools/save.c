@@ -137,25 +137,46 @@ static int batch_line(int argc, char **argv)
 	return 1;
 }
 
-int do_batch(const char *file)
+/*
+ * The lines of a batch file, all read before the first runs: a child's
+ * exit() would otherwise move the offset of the file the parent reads on.
+ */
+static char **read_lines(const char *file, int *n)
 {
-	static char prefix[4096];
-	char *line = NULL, *w[WORDS_MAX + 1];
-	const char *why = NULL;
-	int n, rc, lineno = 0;
-	size_t cap = 0;
+	char *line = NULL, **lines = NULL;
 	FILE *f = stdin;
+	size_t cap = 0;
 
 	if (strcmp(file, "-")) {
 		f = fopen(file, "re");
 		if (!f)
 			die(1, "cannot read %s: %s", file, strerror(errno));
 	}
-	while (getline(&line, &cap, f) >= 0) {
+	for (*n = 0; getline(&line, &cap, f) >= 0; (*n)++) {
+		lines = xrealloc(lines, (*n + 1) * sizeof(*lines));
+		lines[*n] = xstrdup(line);
+	}
+	if (ferror(f))
+		die(1, "cannot read %s: %s", file, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	free(line);
+	return lines;
+}
+
+int do_batch(const char *file)
+{
+	static char prefix[4096];
+	char **lines, *w[WORDS_MAX + 1];
+	const char *why = NULL;
+	int i, n, nlines, rc;
+
+	lines = read_lines(file, &nlines);
+	for (i = 0; i < nlines; i++) {
 		snprintf(prefix, sizeof(prefix), "%s:%d: ", strcmp(file, "-") ? file : "stdin",
-			 ++lineno);
+			 i + 1);
 		err_prefix = prefix;
-		n = batch_words(line, w, &why);
+		n = batch_words(lines[i], w, &why);
 		if (n < 0)
 			die(EXIT_USAGE, "%s", why);
 		if (n && !strcmp(w[0], PROG)) {
@@ -169,10 +190,9 @@ int do_batch(const char *file)
 		rc = batch_line(n, w);
 		if (rc)
 			exit(rc);
+		free(lines[i]);
 	}
 	err_prefix = "";
-	if (ferror(f))
-		die(1, "cannot read %s: %s", file, strerror(errno));
-	free(line);
+	free(lines);
 	return 0;
 }
