@@ -156,7 +156,8 @@ fi
 t_help() {
 	run help && ok || return 1
 	for w in status "set range" "set strategy" enable disable stats log watch reset help \
-		 "rule add" "rule del" "rule list" --json --version; do
+		 "rule add" "rule del" "rule list" "rule flush" save "-b FILE" --batch \
+		 "--format prometheus" --follow --wall --json --version; do
 		has "$w" || return 1
 	done
 	help=$out
@@ -1408,14 +1409,19 @@ complete_words() {
 }
 t_completion() {
 	[ "$(complete_words ephportctl "" | sort | tr '\n' ' ')" = \
-	  "disable enable help log reset rule set stats status watch " ] &&
-	[ "$(complete_words ephportctl s | sort | tr '\n' ' ')" = "set stats status " ] &&
+	  "disable enable help log reset rule save set stats status watch " ] &&
+	[ "$(complete_words ephportctl s | sort | tr '\n' ' ')" = "save set stats status " ] &&
 	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy " ] &&
 	[ "$(complete_words ephportctl -j set strategy random- | tr '\n' ' ')" = \
 	  "random-start random-pick random-inc " ] &&
 	[ "$(complete_words ephportctl set range "" | tr '\n' ' ')" = "auto " ] &&
-	[ "$(complete_words ephportctl log - | sort | tr '\n' ' ')" = \
-	  "--json --pretty -j -n -p " ] &&
+	[ "$(complete_words ephportctl log -- | sort | tr '\n' ' ')" = \
+	  "--comm --follow --json --path --pid --port --pretty --rule --wall " ] &&
+	[ "$(complete_words ephportctl log --path c | tr '\n' ' ')" = "connect " ] &&
+	[ "$(complete_words ephportctl stats --format p | tr '\n' ' ')" = "prometheus " ] &&
+	[ "$(complete_words ephportctl watch - | tr '\n' ' ')" = "-i -n -j --json -p --pretty " ] &&
+	[ "$(complete_words ephportctl -b "$here/ephportctl_test." | tr '\n' ' ')" = \
+	  "$here/ephportctl_test.sh " ] &&
 	[ "$(complete_words ephportctl watch -i "" | wc -w)" -eq 0 ] &&
 	[ "$(complete_words ephportctl --j | tr '\n' ' ')" = "--json " ] &&
 	[ "$(complete_words ephportctl --p | tr '\n' ' ')" = "--pretty " ] &&
@@ -1427,7 +1433,7 @@ t_completion_rules() {
 	rules_fixture
 	make_rule web && make_rule batch &&
 	[ "$(complete_words ephportctl rule "" | tr '\n' ' ')" = \
-	  "add del list show set enable disable " ] &&
+	  "add del list show set enable disable flush " ] &&
 	[ "$(complete_words ephportctl rule show "" | sort | tr '\n' ' ')" = "batch web " ] &&
 	[ "$(complete_words ephportctl rule set web "" | tr '\n' ' ')" = \
 	  "cgroup uid netns proto path range strategy priority " ] &&
