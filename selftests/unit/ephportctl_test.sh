@@ -157,7 +157,7 @@ t_help() {
 	run help && ok || return 1
 	for w in status "set range" "set strategy" enable disable stats log watch reset help \
 		 "rule add" "rule del" "rule list" "rule flush" save "-b FILE" --batch \
-		 "--format prometheus" --follow --wall --json --version; do
+		 "--format prometheus" "--pid PID" "-T" --json --version; do
 		has "$w" || return 1
 	done
 	help=$out
