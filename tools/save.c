@@ -95,15 +95,14 @@ static int batch_words(char *s, char **w, const char **why)
 		}
 		w[n++] = out;
 		for (quote = 0; *s && (quote || !strchr(" \t\r\n", *s)); s++) {
-			if (quote && *s == quote) {
+			if (quote && *s == quote)
 				quote = 0;
-			} else if (!quote && (*s == '"' || *s == '\'')) {
+			else if (!quote && (*s == '"' || *s == '\''))
 				quote = *s;
-			} else if (*s == '\\' && quote != '\'' && s[1]) {
+			else if (*s == '\\' && quote != '\'' && s[1])
 				*out++ = *++s;
-			} else {
+			else
 				*out++ = *s;
-			}
 		}
 		if (quote) {
 			*why = "unterminated quote";

@@ -163,6 +163,11 @@ static const char *bucket_le(const char *name)
 	return dash ? dash + 1 : name;
 }
 
+static void prom_bucket(const char *path, const char *le, unsigned long long n)
+{
+	printf("ephport_probes_per_allocation_bucket{path=\"%s\",le=\"%s\"} %llu\n", path, le, n);
+}
+
 /* The probe histogram: cumulative buckets, +Inf, _sum and _count. */
 static void prom_histogram(const struct ptable *pt, int r, int probes)
 {
@@ -180,12 +185,10 @@ static void prom_histogram(const struct ptable *pt, int r, int probes)
 				continue;
 			sum += ptable_num(pt, i, j);
 			inf |= !strcmp(bucket_le(pt->col[j]), "+Inf");
-			printf("ephport_probes_per_allocation_bucket{path=\"%s\",le=\"%s\"} %llu\n",
-			       pt->row[i][r], bucket_le(pt->col[j]), sum);
+			prom_bucket(pt->row[i][r], bucket_le(pt->col[j]), sum);
 		}
 		if (!inf)
-			printf("ephport_probes_per_allocation_bucket{path=\"%s\",le=\"+Inf\"} %llu\n",
-			       pt->row[i][r], sum);
+			prom_bucket(pt->row[i][r], "+Inf", sum);
 		printf("ephport_probes_per_allocation_sum{path=\"%s\"} %llu\n", pt->row[i][r],
 		       ptable_num(pt, i, probes));
 		printf("ephport_probes_per_allocation_count{path=\"%s\"} %llu\n", pt->row[i][r],

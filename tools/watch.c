@@ -190,7 +190,8 @@ int do_watch(int argc, char **argv)
 		opt = next_opt(&i, argc, argv, "icn", &val);
 		if (*opt == 'c' || *opt == 'n') {
 			if (!parse_count(val, &count))
-				die(EXIT_USAGE, "-%c needs a positive integer, not \"%s\"", *opt, val);
+				die(EXIT_USAGE, "-%c needs a positive integer, not \"%s\"", *opt,
+				    val);
 		} else if (*opt == 'i') {
 			interval = parse_interval(val);
 		}
