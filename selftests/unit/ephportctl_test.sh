@@ -136,6 +136,19 @@ has_err() { printf '%s\n' "$err" | grep -q -- "$1"; }
 file_is() { [ "$(cat "$1")" = "$2" ]; }
 jqe() { printf '%s\n' "$out" | jq -e "$1" >/dev/null; }
 
+# wait_bg - wait for the tool started in the background as $pid; $rc,
+# $out and $err as with run.  stop_bg - the same after a SIGTERM.
+wait_bg() {
+	wait "$pid"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+stop_bg() {
+	kill -TERM "$pid"
+	wait_bg
+}
+
 RANGE_ERR="ephportctl: range must be LOW HIGH with 1024 <= LOW <= HIGH <= 65535"
 NOT_LOADED="ephportctl: module not loaded ($tmp/none missing)"
 NO_ROOT="ephportctl: permission denied: run as root"
@@ -637,12 +650,7 @@ log_follow() {
 	sleep 0.3
 	sh -e
 	sleep 0.3
-	kill -TERM $pid
-	wait $pid
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-	ok
+	stop_bg && ok
 }
 t_log_follow() {
 	A=$PROC/allocations
@@ -696,11 +704,7 @@ watch_change() {
 	# The first sample is taken at once.
 	sleep 0.3
 	proc_stats "$WPATH" "$WALLOC" "$WFAIL" "$WPROBES"
-	wait $pid
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-	ok
+	wait_bg && ok
 }
 # tcp-bind: 10 more allocations with 35 probes, 2 more failures
 # shellcheck disable=SC2016
@@ -745,12 +749,7 @@ t_watch_signal() {
 	"$TOOL" watch -i 0.05 >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	sleep 0.3
-	kill -TERM $pid
-	wait $pid
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-	ok && [ "$(printf '%s\n' "$out" | wc -l)" -ge 2 ]
+	stop_bg && ok && [ "$(printf '%s\n' "$out" | wc -l)" -ge 2 ]
 }
 check "watch without -n runs until SIGTERM, then exits 0" t_watch_signal
 
