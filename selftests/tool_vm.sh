@@ -95,7 +95,7 @@ nobody() {
 }
 
 ktap_print_header
-ktap_set_plan 63
+ktap_set_plan 64
 
 # Without the module: the documented error for every verb that needs it.
 unload
@@ -311,9 +311,14 @@ expect "rule add with netns as a path: its inode" \
 	[ \"\$(cat $RULES/here/netns)\" = \"\$(stat -L -c %i /proc/self/ns/net)\" ] &&
 	[ \"\$(cat $RULES/here/uid)\" = 1000-1999 ]"
 # Persistence: save, change, -b restores, save again is the same file.
+PARAM=/sys/module/ephport/parameters/random_inc_n
+run set random-inc 77
+expect "set random-inc 77: the module parameter random_inc_n" \
+	sh -c "[ $rc = 0 ] && [ \"\$(cat $PARAM)\" = 77 ]"
 run save "$tmp/saved"
 saved_rc=$rc
 run set strategy hash
+run set random-inc 3
 run set range 42000 42999
 run rule set web priority 9
 run rule add extra proto udp
@@ -324,6 +329,7 @@ run save "$tmp/again"
 expect "save, change, -b FILE, save: the same file" \
 	sh -c "[ $saved_rc = 0 ] && [ $batch_rc = 0 ] && [ $rc = 0 ] &&
 	cmp '$tmp/saved' '$tmp/again' && [ ! -e $RULES/extra ] &&
+	grep -qx 'set random-inc 77' '$tmp/saved' && [ \"\$(cat $PARAM)\" = 77 ] &&
 	[ \"\$(cat $SYSFS/range)\" = '40000 40999' ] && [ \"\$(cat $SYSFS/enabled)\" = 1 ]"
 printf 'set range 43000 43999\nset range 80 90\nset range 44000 44999\n' >"$tmp/bad"
 run -b "$tmp/bad"

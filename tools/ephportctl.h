@@ -45,7 +45,7 @@ int split(char *s, char **f, int max, bool rest);
 bool parse_range_attr(const char *s, unsigned long long *low, unsigned long long *high);
 
 /* io.c: sysfs, configfs and procfs files */
-extern const char *sysfs_root, *procfs_root, *configfs_root;
+extern const char *sysfs_root, *procfs_root, *configfs_root, *params_root;
 
 struct ptable {
 	const char *path;
@@ -152,6 +152,7 @@ int do_reset(int argc, char **argv);
 int range_words(int argc, char **argv);
 void range_value(int argc, char **argv, char *value, size_t size);
 void check_strategy(const char *name);
+char *random_inc_path(void);
 
 /* status.c */
 int do_status(int argc, char **argv);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,9 +43,10 @@ const char *quote_word(const char *s)
 
 int do_save(int argc, char **argv)
 {
-	char range[64], strategy[64];
-	unsigned long long low, high;
+	char range[64], strategy[64], inc[32];
+	unsigned long long low, high, n;
 	const char *file = NULL;
+	struct stat st;
 	FILE *f = stdout;
 
 	if (argc > 1)
@@ -65,6 +67,13 @@ int do_save(int argc, char **argv)
 	else
 		fprintf(f, "set range %llu %llu\n", low, high);
 	fprintf(f, "set strategy %s\n", quote_word(strategy));
+	/* A module parameter, saved if it can be set at run time (mode 0644). */
+	if (!stat(random_inc_path(), &st) && (st.st_mode & 0200)) {
+		read_file(random_inc_path(), inc, sizeof(inc));
+		if (!parse_count(inc, &n))
+			bad_value(inc, random_inc_path());
+		fprintf(f, "set random-inc %llu\n", n);
+	}
 	if (access(configfs_root, F_OK) == 0) {
 		fprintf(f, "rule flush\n");
 		save_rules(f);

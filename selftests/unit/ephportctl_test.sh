@@ -46,7 +46,7 @@ if [ ! -x "$TOOL" ]; then
 	echo "Bail out! $TOOL not found (set EPHPORTCTL)"
 	exit 1
 fi
-ktap_set_plan 114
+ktap_set_plan 115
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -55,14 +55,17 @@ SYS=$tmp/sys
 PROC=$tmp/proc
 CFG=$tmp/config
 CG=$tmp/cgroup
+PARAMS=$tmp/params
 export EPHPORT_SYSFS="$SYS" EPHPORT_PROCFS="$PROC" EPHPORT_CONFIGFS="$CFG" EPHPORT_CGROUP2="$CG"
+export EPHPORT_PARAMS="$PARAMS"
 STRATEGIES="kernel sequential random-start random-pick hash double-hash random-inc"
 HAVE_JQ=$(command -v jq)
 
 # A module's view: 40000-49999, sequential, some statistics and a log.
 fixture() {
-	rm -rf "$SYS" "$PROC"
-	mkdir -p "$SYS/stats" "$PROC"
+	rm -rf "$SYS" "$PROC" "$PARAMS"
+	mkdir -p "$SYS/stats" "$PROC" "$PARAMS"
+	echo 500 >"$PARAMS/random_inc_n"
 	echo 1 >"$SYS/enabled"
 	echo "40000 49999" >"$SYS/range"
 	echo sequential >"$SYS/strategy"
@@ -169,7 +172,7 @@ fi
 t_help() {
 	run help && ok || return 1
 	for w in status "set range" "set strategy" enable disable stats log watch reset help \
-		 "rule add" "rule del" "rule list" "rule flush" save "-b FILE" --batch \
+		 "set random-inc N" "rule add" "rule del" "rule list" "rule flush" save "-b FILE" --batch \
 		 "--format prometheus" "--pid PID" "-T" --json --version; do
 		has "$w" || return 1
 	done
@@ -400,6 +403,22 @@ check "set range \" 40000 49999 \" in one word" set_range "40000 49999" " 40000 
 check "set range \"1024 2000 3000\" in one word is refused" bad_range "1024 2000 3000"
 check "set range \"1024${TAB}\" is refused" bad_range "1024${TAB}"
 check "set range 99999999999999999999 65535 is refused" bad_range 99999999999999999999 65535
+
+# ---- set random-inc ----
+
+t_random_inc() {
+	run set random-inc 7 && ok && [ -z "$out" ] && file_is "$PARAMS/random_inc_n" 7 &&
+	for n in 0 65536 x -1 1.5 ""; do
+		run set random-inc "$n" &&
+		fails 2 "ephportctl: random-inc must be 1..65535, not \"$n\"" || return 1
+	done &&
+	run set random-inc 5 6 && fails 2 'ephportctl: unexpected argument "6"' &&
+	file_is "$PARAMS/random_inc_n" 7 &&
+	rm "$PARAMS/random_inc_n" && run set random-inc 5 &&
+	fails 1 "ephportctl: cannot write $PARAMS/random_inc_n: No such file or directory"
+}
+check "set random-inc N writes the module parameter random_inc_n" t_random_inc
+fixture
 
 # ---- set strategy ----
 
@@ -1176,6 +1195,7 @@ t_save() {
 	# ephportctl -b FILE applies this (ephportctl save, $(cat "$VERSION_FILE"))
 	set range 40000 49999
 	set strategy sequential
+	set random-inc 500
 	rule flush
 	rule add first uid 0 range 40000 40099 priority 5
 	rule add alpha cgroup "my cgroup" priority 100
@@ -1188,6 +1208,7 @@ t_save() {
 	run save "$tmp/saved" && ok && [ -z "$out" ] && cmp -s "$tmp/saved" "$tmp/want" &&
 	echo auto >"$SYS/range" && echo 0 >"$SYS/enabled" && rm -rf "$CFG/rules"/* &&
 	run save && ok && has "^set range auto$" && has "^disable$" && ! has "^rule add" &&
+	chmod 0444 "$PARAMS/random_inc_n" && run save && ok && ! has random-inc &&
 	run save "$tmp/no/such" &&
 	fails 1 "ephportctl: cannot write $tmp/no/such: No such file or directory" &&
 	run save a b && fails 2 'ephportctl: unexpected argument "b"'
@@ -1201,13 +1222,14 @@ t_batch_roundtrip() {
 	mkdir -p "$CG/my cgroup" && echo "/my cgroup" >"$CFG/rules/alpha/cgroup" &&
 	cfs save "$tmp/saved" && ok &&
 	echo "41000 41999" >"$SYS/range" && echo hash >"$SYS/strategy" &&
+	echo 9 >"$PARAMS/random_inc_n" &&
 	echo 0 >"$SYS/enabled" && make_rule extra && echo 7 >"$CFG/rules/web/priority" &&
 	rm -r "$CFG/rules/first" &&
 	cfs save "$tmp/changed" && ok && ! cmp -s "$tmp/saved" "$tmp/changed" &&
 	cfs -b "$tmp/saved" && ok && [ -z "$out" ] &&
 	cfs save "$tmp/again" && ok && cmp "$tmp/saved" "$tmp/again" >&2 &&
 	file_is "$SYS/range" "40000 49999" && file_is "$SYS/enabled" 1 &&
-	[ ! -e "$CFG/rules/extra" ] &&
+	file_is "$PARAMS/random_inc_n" 500 && [ ! -e "$CFG/rules/extra" ] &&
 	cfs --batch - <"$tmp/changed" && ok && cfs save && ok &&
 	[ "$out" = "$(cat "$tmp/changed")" ]
 }
@@ -1410,7 +1432,7 @@ t_completion() {
 	[ "$(complete_words ephportctl "" | sort | tr '\n' ' ')" = \
 	  "disable enable help log reset rule save set stats status watch " ] &&
 	[ "$(complete_words ephportctl s | sort | tr '\n' ' ')" = "save set stats status " ] &&
-	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy " ] &&
+	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy random-inc " ] &&
 	[ "$(complete_words ephportctl -j set strategy random- | tr '\n' ' ')" = \
 	  "random-start random-pick random-inc " ] &&
 	[ "$(complete_words ephportctl set range "" | tr '\n' ' ')" = "auto " ] &&
@@ -1424,7 +1446,7 @@ t_completion() {
 	[ "$(complete_words ephportctl watch -i "" | wc -w)" -eq 0 ] &&
 	[ "$(complete_words ephportctl --j | tr '\n' ' ')" = "--json " ] &&
 	[ "$(complete_words ephportctl --p | tr '\n' ' ')" = "--pretty " ] &&
-	[ "$(complete_words ephportctl s "" | tr '\n' ' ')" = "range strategy " ] &&
+	[ "$(complete_words ephportctl s "" | tr '\n' ' ')" = "range strategy random-inc " ] &&
 	[ "$(complete_words ephportctl se st random-s | tr '\n' ' ')" = "random-start " ] &&
 	[ "$(complete_words ephportctl st "" | tr '\n' ' ')" = "-j --json -p --pretty " ]
 }
