@@ -234,11 +234,12 @@ static void print_prometheus(const struct ptable *pt, int r, const int *col,
 static bool stats_opts(int argc, char **argv)
 {
 	static const char * const formats[] = { "text", "json", "prometheus" };
+	const char *val;
 	int i, f = -1;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--format")) {
-			json_opts(2, argv + i - 1);
+			next_opt(&i, argc, argv, "", &val);
 			continue;
 		}
 		if (++i >= argc)
