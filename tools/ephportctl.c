@@ -63,7 +63,8 @@ static const struct cmd cmds[] = {
 
 static const char options_text[] =
 	"Options:\n"
-	"  -j, --json                     JSON output (status, stats, log, rule list|show)\n"
+	"  -j, --json                     JSON output (status, stats, log, watch, rule\n"
+	"                                 list|show)\n"
 	"  -p, --pretty                   JSON output, indented\n"
 	"  -h, --help                     print this text\n"
 	"  -V, --version                  print the version\n"
