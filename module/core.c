@@ -90,11 +90,27 @@ static void ephport_walk_fallback(struct ephport_walk *w)
 }
 
 /*
- * Hand out the next candidate offset.  Returns false once all n offsets
- * have been handed out, each exactly once (without an index; with one,
- * see core.h).
+ * The walk of one allocation: what @begin sets up, checked against @r,
+ * with the occupancy index @busy (or NULL).  begin() may come from another
+ * module: a walk it leaves that is not one over r->n offsets (another n, a
+ * start, position or stride out of bounds, a random phase it could not
+ * have set up with ephport_walk_set_picks()) becomes a plain walk over
+ * them, from its start modulo n.
  */
-bool ephport_walk_next(struct ephport_walk *w, u32 *offset)
+void ephport_walk_begin(struct ephport_walk *w, ephport_begin_t begin,
+			const struct ephport_req *r, const unsigned long *busy)
+{
+	begin(w, r);
+	if (w->n != r->n || w->start >= w->n || w->next != w->start ||
+	    w->done || (w->stride != 1 && w->stride != 2) || w->npicks ||
+	    w->maxpicks > EPHPORT_PICKS_MAX || w->maxpicks > w->n / 2 ||
+	    (w->maxpicks && !w->pick))
+		ephport_walk_init(w, r->n, w->start, w->stride);
+	w->busy = NULL;
+	ephport_walk_set_index(w, r->low, busy);
+}
+
+static bool ephport_walk_step(struct ephport_walk *w, u32 *offset)
 {
 	u32 off, tries, d;
 
@@ -144,6 +160,26 @@ again:
 	if (w->busy) {
 		ephport_walk_fallback(w);
 		goto again;
+	}
+	return false;
+}
+
+/*
+ * Hand out the next candidate offset.  Returns false once all n offsets
+ * have been handed out, each exactly once (without an index; with one,
+ * see core.h).  Whatever a strategy did to the walk, no offset of n or
+ * more ever reaches the caller (the port would lie outside the range,
+ * and outside the index).
+ */
+bool ephport_walk_next(struct ephport_walk *w, u32 *offset)
+{
+	u32 off;
+
+	while (ephport_walk_step(w, &off)) {
+		if (off < w->n) {
+			*offset = off;
+			return true;
+		}
 	}
 	return false;
 }

@@ -23,6 +23,11 @@
  * only the offsets whose port the index says is free (a random pick moves
  * on to the next such port), then, should none of them do, every offset
  * of the range once more: the index saves probes but never decides.
+ *
+ * The allocator sets a walk up with ephport_walk_begin(), which runs the
+ * strategy's begin() (expected to call ephport_walk_init() and maybe
+ * ephport_walk_set_picks(), nothing else) and checks what it left against
+ * the request, as a strategy may come from another module.
  */
 #ifndef _EPHPORT_CORE_H
 #define _EPHPORT_CORE_H
@@ -96,6 +101,11 @@ struct ephport_walk {
 	u32 low;
 };
 
+/* A strategy's begin(): sets up the walk of one allocation. */
+typedef void (*ephport_begin_t)(struct ephport_walk *w, const struct ephport_req *r);
+
+void ephport_walk_begin(struct ephport_walk *w, ephport_begin_t begin,
+			const struct ephport_req *r, const unsigned long *busy);
 void ephport_walk_init(struct ephport_walk *w, u32 n, u32 start, u32 stride);
 void ephport_walk_set_picks(struct ephport_walk *w, ephport_pick_t pick,
 			    u32 maxpicks, u32 pick_state, u32 pick_arg);

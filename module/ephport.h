@@ -63,6 +63,7 @@ const struct ephport_strategy *ephport_strategy_get_active(void);
 const struct ephport_strategy *ephport_strategy_get(const char *name);
 void ephport_strategy_put(const struct ephport_strategy *s);
 int ephport_strategy_set_active(const char *name);
+ssize_t ephport_strategy_show_active(char *buf, const char *none);
 ssize_t ephport_strategy_show_available(char *buf, size_t size);
 bool ephport_strategy_name_builtin(const char *name);
 int ephport_strategies_init(const char *initial);
@@ -176,6 +177,7 @@ void ephport_policy_get(const struct sock *sk, enum ephport_path path,
 			struct ephport_policy *p);
 const char *ephport_rule_name(const struct ephport_rule *r);
 void ephport_rules_show(struct seq_file *seq);
+void ephport_rules_strategy_gone(const struct ephport_strategy *s);
 int ephport_rules_init(void);
 void ephport_rules_uninit(void);
 

@@ -240,16 +240,10 @@ static int ephport_param_set_strategy(const char *val, const struct kernel_param
 	return 0;
 }
 
+/* The file outlives ephport_srcu at both ends: no SRCU here. */
 static int ephport_param_get_strategy(char *buf, const struct kernel_param *kp)
 {
-	const struct ephport_strategy *s;
-	int idx, len;
-
-	idx = srcu_read_lock(&ephport_srcu);
-	s = ephport_strategy_get_active();
-	len = sysfs_emit(buf, "%s\n", s ? s->name : ephport_param_strategy_buf);
-	srcu_read_unlock(&ephport_srcu, idx);
-	return len;
+	return ephport_strategy_show_active(buf, ephport_param_strategy_buf);
 }
 
 static const struct kernel_param_ops ephport_strategy_ops = {

@@ -27,6 +27,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
+#include <net/net_namespace.h>
 #include <net/sock.h>
 
 #include "ephport.h"
@@ -44,7 +45,8 @@ enum {
 struct ephport_rule_conf {
 	struct cgroup *cgroup;		/* a reference, or NULL: any */
 	kuid_t uid_min, uid_max;	/* uid_min invalid: any */
-	u32 netns;			/* inode number, 0: any */
+	u64 netns;			/* the namespace's cookie, 0: any */
+	u32 netns_inum;			/* its inode number, as written */
 	u8 proto;			/* IPPROTO_TCP, IPPROTO_UDP, 0: any */
 	u8 path;
 	u16 priority;
@@ -84,7 +86,7 @@ static struct ephport_rule *to_rule(struct config_item *item)
 struct ephport_rule_key {
 	u8 proto;
 	u8 path;
-	u32 netns;
+	u64 netns;		/* the namespace's cookie */
 	kuid_t uid;
 	struct cgroup *cgroup;	/* the socket's, or NULL */
 };
@@ -125,7 +127,7 @@ void ephport_policy_get(const struct sock *sk, enum ephport_path path,
 
 	k.proto = sk->sk_protocol;
 	k.path = path <= EPHPORT_TCP6_CONNECT ? EPHPORT_RULE_CONNECT : EPHPORT_RULE_BIND;
-	k.netns = sock_net(sk)->ns.inum;
+	k.netns = sock_net(sk)->net_cookie;
 	k.uid = sk->sk_uid;
 	k.cgroup = NULL;
 #ifdef CONFIG_SOCK_CGROUP_DATA
@@ -222,38 +224,23 @@ static void ephport_rule_link(struct ephport_rule *r)
 }
 
 /*
- * Give @r the settings @c and publish the enabled rules, or, with @c NULL,
- * take @r out.  Once no allocation can see the previous settings, drop
- * the references they held that @c does not keep.
+ * Publish the enabled rules of the list as they are; once no allocation
+ * can see the previous ones, free them.
  */
-static int ephport_rule_update(struct ephport_rule *r,
-			       const struct ephport_rule_conf *c)
+static int ephport_rules_publish(gfp_t gfp)
 {
-	struct ephport_rule_conf old = r->conf;
 	struct ephport_ruleset *set = NULL, *prev;
 	struct ephport_rule *pos;
 	unsigned int n = 0;
 
 	lockdep_assert_held(&ephport_rules_lock);
 
-	list_del(&r->list);
-	if (c) {
-		r->conf = *c;
-		ephport_rule_link(r);
-	}
 	list_for_each_entry(pos, &ephport_rules, list)
 		n += pos->conf.enabled;
 	if (n) {
-		/* Taking a rule out must not fail. */
-		set = kmalloc(struct_size(set, entries, n),
-			      c ? GFP_KERNEL : GFP_KERNEL | __GFP_NOFAIL);
-		if (!set) {
-			if (c)
-				list_del(&r->list);
-			r->conf = old;
-			ephport_rule_link(r);
+		set = kmalloc(struct_size(set, entries, n), gfp);
+		if (!set)
 			return -ENOMEM;
-		}
 		set->n = 0;
 		list_for_each_entry(pos, &ephport_rules, list) {
 			if (!pos->conf.enabled)
@@ -267,6 +254,34 @@ static int ephport_rule_update(struct ephport_rule *r,
 				   lockdep_is_held(&ephport_rules_lock));
 	synchronize_srcu(&ephport_srcu);
 	kfree(prev);
+	return 0;
+}
+
+/*
+ * Give @r the settings @c and publish the enabled rules, or, with @c NULL,
+ * take @r out.  Once no allocation can see the previous settings, drop
+ * the references they held that @c does not keep.
+ */
+static int ephport_rule_update(struct ephport_rule *r,
+			       const struct ephport_rule_conf *c)
+{
+	struct ephport_rule_conf old = r->conf;
+
+	lockdep_assert_held(&ephport_rules_lock);
+
+	list_del(&r->list);
+	if (c) {
+		r->conf = *c;
+		ephport_rule_link(r);
+	}
+	/* Taking a rule out must not fail. */
+	if (ephport_rules_publish(c ? GFP_KERNEL : GFP_KERNEL | __GFP_NOFAIL)) {
+		if (c)
+			list_del(&r->list);
+		r->conf = old;
+		ephport_rule_link(r);
+		return -ENOMEM;
+	}
 
 	/* A rule taken out keeps its references until released. */
 	if (c && old.cgroup && old.cgroup != c->cgroup)
@@ -435,27 +450,68 @@ static int ephport_rule_parse_uid(const char *buf, size_t count,
 
 EPHPORT_RULE_STORE(uid, ephport_rule_parse_uid)
 
-/* netns: a network namespace's inode number; empty for any. */
+/*
+ * netns: a network namespace, written as its inode number and matched by
+ * its cookie: inode numbers are given again once a namespace is gone,
+ * cookies never.  Empty for any.
+ *
+ * The cookie of the namespace with inode number @inum that is alive (and,
+ * with @cookie not 0, has that cookie), or 0.  A namespace on its way out
+ * (no reference left) is gone already.
+ */
+static u64 ephport_netns_lookup(u32 inum, u64 cookie)
+{
+	struct net *net;
+	u64 found = 0;
+
+	rcu_read_lock();
+	for_each_net_rcu(net) {
+		if (net->ns.inum == inum && (!cookie || net->net_cookie == cookie) &&
+		    check_net(net)) {
+			found = net->net_cookie;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/* "INODE", or "INODE (gone)" once that namespace is gone. */
 static ssize_t ephport_rule_netns_show(struct config_item *item, char *page)
 {
-	u32 netns = READ_ONCE(to_rule(item)->conf.netns);
+	struct ephport_rule *r = to_rule(item);
+	ssize_t len;
 
-	return netns ? sprintf(page, "%u\n", netns) : sprintf(page, "\n");
+	mutex_lock(&ephport_rules_lock);
+	if (!r->conf.netns)
+		len = sprintf(page, "\n");
+	else
+		len = sprintf(page, "%u%s\n", r->conf.netns_inum,
+			      ephport_netns_lookup(r->conf.netns_inum, r->conf.netns) ?
+			      "" : " (gone)");
+	mutex_unlock(&ephport_rules_lock);
+	return len;
 }
 
 static int ephport_rule_parse_netns(const char *buf, size_t count,
 				    struct ephport_rule_conf *c)
 {
 	char s[16];
+	u32 inum;
 	int n;
 
 	n = ephport_rule_string(buf, count, s, sizeof(s));
 	if (n <= 0) {
 		c->netns = 0;
+		c->netns_inum = 0;
 		return n;
 	}
-	if (!isdigit(s[0]) || kstrtou32(s, 10, &c->netns) || !c->netns)
+	if (!isdigit(s[0]) || kstrtou32(s, 10, &inum) || !inum)
 		return -EINVAL;
+	c->netns = ephport_netns_lookup(inum, 0);
+	if (!c->netns)
+		return -ENOENT;
+	c->netns_inum = inum;
 	return 0;
 }
 
@@ -573,6 +629,12 @@ static ssize_t ephport_rule_strategy_show(struct config_item *item, char *page)
 	return len;
 }
 
+/*
+ * The strategy is looked up under ephport_rules_lock, which
+ * ephport_rules_strategy_gone() takes once the strategy is off the list:
+ * a rule never takes a strategy that is being unregistered without that
+ * function seeing it.
+ */
 static ssize_t ephport_rule_strategy_store(struct config_item *item,
 					   const char *buf, size_t count)
 {
@@ -580,19 +642,22 @@ static ssize_t ephport_rule_strategy_store(struct config_item *item,
 	const struct ephport_strategy *s = NULL;
 	char name[EPHPORT_STRATEGY_NAME_MAX];
 	struct ephport_rule_conf c;
-	int err;
+	int n, err;
 
 	if (!capable(CAP_NET_ADMIN))
 		return -EPERM;
-	if (ephport_rule_value(buf, count, EPHPORT_STRATEGY_NAME_MAX)) {
-		if (ephport_parse_strategy(buf, count, name))
-			return -EINVAL;
-		s = ephport_strategy_get(name);
-		if (!s)
-			return -EINVAL;
-	}
+	n = ephport_rule_value(buf, count, EPHPORT_STRATEGY_NAME_MAX);
+	if (n && ephport_parse_strategy(buf, count, name))
+		return -EINVAL;
 
 	mutex_lock(&ephport_rules_lock);
+	if (n) {
+		s = ephport_strategy_get(name);
+		if (!s) {
+			mutex_unlock(&ephport_rules_lock);
+			return -EINVAL;
+		}
+	}
 	c = r->conf;
 	c.strategy = s;
 	if (s && s == r->conf.strategy) {
@@ -605,6 +670,34 @@ static ssize_t ephport_rule_strategy_store(struct config_item *item,
 	}
 	mutex_unlock(&ephport_rules_lock);
 	return err ?: count;
+}
+
+/*
+ * @s is being unregistered while rules may name it (its module's init
+ * failed after registering it): they use the global strategy from now on,
+ * and their references on its module go.  Called once @s is off the list
+ * of strategies, so no rule can take it any more.
+ */
+void ephport_rules_strategy_gone(const struct ephport_strategy *s)
+{
+	struct ephport_rule *r;
+	unsigned int n = 0;
+
+	mutex_lock(&ephport_rules_lock);
+	list_for_each_entry(r, &ephport_rules, list) {
+		if (r->conf.strategy == s) {
+			r->conf.strategy = NULL;
+			n++;
+		}
+	}
+	if (n) {
+		ephport_rules_publish(GFP_KERNEL | __GFP_NOFAIL);
+		pr_notice("strategy %s unregistered: %u rule(s) now use the global strategy\n",
+			  s->name, n);
+		while (n--)
+			ephport_strategy_put(s);
+	}
+	mutex_unlock(&ephport_rules_lock);
 }
 
 /* priority: 0 to 65535, lower first. */
@@ -748,6 +841,11 @@ static void ephport_rule_drop(struct config_group *group,
 
 	mutex_lock(&ephport_rules_lock);
 	ephport_rule_update(r, NULL);
+	/* Off the list, ephport_rules_strategy_gone() would not see it. */
+	if (r->conf.strategy) {
+		ephport_strategy_put(r->conf.strategy);
+		r->conf.strategy = NULL;
+	}
 	mutex_unlock(&ephport_rules_lock);
 	config_item_put(item);
 }

@@ -13,6 +13,7 @@
 #include <linux/rculist.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include "ephport.h"
 
@@ -98,9 +99,15 @@ int ephport_register_strategy(struct ephport_strategy *s)
 EXPORT_SYMBOL_GPL(ephport_register_strategy);
 
 /*
- * The active strategy holds a reference on its module, so a module's
- * strategy is not active when the module's exit unregisters it; should it
- * be (an init error path), "kernel" takes over.
+ * The active strategy and every rule that names a strategy hold a
+ * reference on its module, so a module's strategy is in use by neither
+ * when the module's exit unregisters it.  It may be when the module's init
+ * fails after registering it (try_module_get() succeeds on a module being
+ * initialised, and the module is freed whatever its count): then "kernel"
+ * becomes the active strategy, the rules fall back to the global one, and
+ * their references go before @s does.  Lookups that take a reference do
+ * so under ephport_config_lock (the active strategy) or the rules' lock,
+ * both taken here once @s is off the list: none can take @s afterwards.
  */
 void ephport_unregister_strategy(struct ephport_strategy *s)
 {
@@ -117,6 +124,7 @@ void ephport_unregister_strategy(struct ephport_strategy *s)
 	} else {
 		mutex_unlock(&ephport_config_lock);
 	}
+	ephport_rules_strategy_gone(s);
 	/* available_strategies and lookups may still walk past it. */
 	synchronize_rcu();
 }
@@ -126,6 +134,26 @@ EXPORT_SYMBOL_GPL(ephport_unregister_strategy);
 const struct ephport_strategy *ephport_strategy_get_active(void)
 {
 	return srcu_dereference(ephport_strategy_active, &ephport_srcu);
+}
+
+/*
+ * The active strategy's name and a newline in @buf, or @none's before the
+ * strategies are set up and after they are gone.  Under
+ * ephport_config_lock, which every change of the active strategy holds,
+ * not SRCU: the module parameter's file exists before init_srcu_struct()
+ * and after cleanup_srcu_struct().
+ */
+ssize_t ephport_strategy_show_active(char *buf, const char *none)
+{
+	const struct ephport_strategy *s;
+	ssize_t len;
+
+	mutex_lock(&ephport_config_lock);
+	s = rcu_dereference_protected(ephport_strategy_active,
+				      lockdep_is_held(&ephport_config_lock));
+	len = sysfs_emit(buf, "%s\n", s ? s->name : none);
+	mutex_unlock(&ephport_config_lock);
+	return len;
 }
 
 /* A registered strategy by name, with a reference on its module. */
@@ -155,11 +183,13 @@ int ephport_strategy_set_active(const char *name)
 {
 	const struct ephport_strategy *s, *prev;
 
-	s = ephport_strategy_get(name);
-	if (!s)
-		return -EINVAL;
-
+	/* Under the lock: see ephport_unregister_strategy(). */
 	mutex_lock(&ephport_config_lock);
+	s = ephport_strategy_get(name);
+	if (!s) {
+		mutex_unlock(&ephport_config_lock);
+		return -EINVAL;
+	}
 	prev = rcu_replace_pointer(ephport_strategy_active, s,
 				   lockdep_is_held(&ephport_config_lock));
 	mutex_unlock(&ephport_config_lock);
@@ -216,8 +246,11 @@ void ephport_strategies_uninit(void)
 	unsigned int i;
 
 	/* No allocation runs any more: the hooks are gone. */
-	prev = rcu_dereference_protected(ephport_strategy_active, true);
+	mutex_lock(&ephport_config_lock);
+	prev = rcu_dereference_protected(ephport_strategy_active,
+					 lockdep_is_held(&ephport_config_lock));
 	RCU_INIT_POINTER(ephport_strategy_active, NULL);
+	mutex_unlock(&ephport_config_lock);
 	module_put(prev ? prev->owner : NULL);
 	for (i = ARRAY_SIZE(ephport_builtin); i-- > 0;)
 		ephport_unregister_strategy(&ephport_builtin[i]);

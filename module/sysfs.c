@@ -57,15 +57,7 @@ static ssize_t range_store(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t strategy_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
-	const struct ephport_strategy *s;
-	ssize_t len;
-	int idx;
-
-	idx = srcu_read_lock(&ephport_srcu);
-	s = ephport_strategy_get_active();
-	len = sysfs_emit(buf, "%s\n", s->name);
-	srcu_read_unlock(&ephport_srcu, idx);
-	return len;
+	return ephport_strategy_show_active(buf, "");
 }
 
 static ssize_t strategy_store(struct kobject *kobj, struct kobj_attribute *attr,

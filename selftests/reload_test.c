@@ -4,9 +4,12 @@
  * every path: allocations keep working (only the exhaustion errnos are
  * allowed), and the kernel log stays clean (the harness checks it).  This
  * is where an unload that frees the replacements while a task still runs
- * one oopses.
+ * one oopses.  Meanwhile another task reads the strategy module parameter,
+ * whose file exists before the module's init and after its exit: it
+ * always reads a strategy's name.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +63,52 @@ static void churn(struct tally *t, int seed)
 	}
 }
 
+#define PARAM_STRATEGY	"/sys/module/ephport/parameters/strategy"
+
+struct param_tally {
+	long read;
+	long absent;
+	long bad;
+	char last_bad[32];
+};
+
+/* Read the strategy parameter over and over until told to stop. */
+static void read_param(struct param_tally *t)
+{
+	static const char * const names[] = {
+		"kernel\n", "sequential\n", "random-start\n", "random-pick\n",
+		"hash\n", "double-hash\n", "random-inc\n",
+	};
+	char buf[sizeof(t->last_bad)];
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	signal(SIGTERM, on_term);
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		fd = open(PARAM_STRATEGY, O_RDONLY);
+		if (fd < 0) {
+			t->absent++;
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n < 0) {
+			t->absent++;	/* the file went while open */
+			continue;
+		}
+		buf[n] = '\0';
+		for (i = 0; i < ARRAY_SIZE(names) && strcmp(buf, names[i]); i++)
+			;
+		if (i < ARRAY_SIZE(names)) {
+			t->read++;
+		} else {
+			t->bad++;
+			memcpy(t->last_bad, buf, sizeof(buf));
+		}
+	}
+}
+
 FIXTURE(reload) {
 };
 
@@ -88,8 +137,9 @@ TEST_F_TIMEOUT(reload, under_churn, 300)
 		"strategy=double-hash range=50000-50999", "strategy=kernel range=40000-40999",
 		"strategy=random-inc enabled=0",
 	};
+	struct param_tally *ptally;
 	struct tally *tally;
-	pid_t pids[WORKERS], acceptors[2];
+	pid_t pids[WORKERS], acceptors[2], reader;
 	int i, l4, l6;
 
 	ASSERT_EQ(0, ep_new_netns());
@@ -99,10 +149,11 @@ TEST_F_TIMEOUT(reload, under_churn, 300)
 	ASSERT_LE(0, l6);
 	acceptors[0] = ep_acceptor(l4);
 	acceptors[1] = ep_acceptor(l6);
-	tally = mmap(NULL, WORKERS * sizeof(*tally), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	tally = mmap(NULL, WORKERS * sizeof(*tally) + sizeof(*ptally),
+		     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, tally);
-	memset(tally, 0, WORKERS * sizeof(*tally));
+	memset(tally, 0, WORKERS * sizeof(*tally) + sizeof(*ptally));
+	ptally = (struct param_tally *)&tally[WORKERS];
 
 	for (i = 0; i < WORKERS; i++) {
 		pids[i] = fork();
@@ -110,6 +161,11 @@ TEST_F_TIMEOUT(reload, under_churn, 300)
 			churn(&tally[i], i);
 			_exit(0);
 		}
+	}
+	reader = fork();
+	if (reader == 0) {
+		read_param(ptally);
+		_exit(0);
 	}
 	for (i = 0; i < CYCLES; i++) {
 		const char *p = params[i % ARRAY_SIZE(params)];
@@ -128,6 +184,10 @@ TEST_F_TIMEOUT(reload, under_churn, 300)
 		kill(pids[i], SIGTERM);
 		waitpid(pids[i], NULL, 0);
 	}
+	if (reader > 0) {
+		kill(reader, SIGTERM);
+		waitpid(reader, NULL, 0);
+	}
 	TH_LOG("%d cycles: insmod %.3f s, rmmod %.3f s on average", CYCLES,
 	       t_load / CYCLES, t_unload / CYCLES);
 	for (i = 0; i < WORKERS; i++) {
@@ -137,6 +197,11 @@ TEST_F_TIMEOUT(reload, under_churn, 300)
 		EXPECT_EQ(0, tally[i].other) TH_LOG("last error: %s",
 						    strerror(tally[i].last_error));
 	}
+	TH_LOG("strategy parameter: %ld reads, %ld while absent", ptally->read,
+	       ptally->absent);
+	EXPECT_LT(0, reader);
+	EXPECT_LT(0, ptally->read);
+	EXPECT_EQ(0, ptally->bad) TH_LOG("last read \"%s\"", ptally->last_bad);
 	kill(acceptors[0], SIGKILL);
 	kill(acceptors[1], SIGKILL);
 	waitpid(acceptors[0], NULL, 0);

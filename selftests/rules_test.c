@@ -3,9 +3,10 @@
  * Scoped policies (/sys/kernel/config/ephport/rules): a rule's range and
  * strategy apply to the sockets it matches, by cgroup, uid, network
  * namespace, protocol and path, and to nothing else; the first enabled
- * rule by priority wins; rules come and go while their sockets allocate;
- * a cgroup may go before its rule; bad input changes nothing; statistics
- * and the allocation log name the rule.
+ * rule by priority wins; a netns rule outlives its namespace without
+ * matching the next one with its number; rules come and go while their
+ * sockets allocate; a cgroup may go before its rule; bad input changes
+ * nothing; statistics and the allocation log name the rule.
  *
  * The module is loaded once; each test runs in a network namespace of its
  * own, with the global range 40000-49999 and strategy random-pick, and
@@ -14,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -276,6 +279,141 @@ TEST_F(rules, netns)
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("another netns got a rule port");
+}
+
+/*
+ * Namespace inode numbers are given again as soon as a namespace is gone.
+ * A rule written for namespace A matches no namespace that gets A's
+ * number later (its sockets get the global settings), and reads back
+ * "A (gone)".
+ */
+#define REUSE_SECONDS	60
+
+/*
+ * Make the calling process's network namespace one with inode number @a,
+ * which the namespace that had it gave back or is about to.  Namespaces
+ * of every type take the lowest free number of one pool, and a network
+ * namespace takes dozens more for its /proc/net files right after its
+ * own: so first the numbers below @a are filled with UTS namespaces (one
+ * number each, kept open) until one gets @a itself; that one goes (its
+ * number is free again at once) and the next network namespace gets @a.
+ * Returns how many UTS namespaces that took, -1 on error, or -2 if @a did
+ * not come back within REUSE_SECONDS.
+ */
+static int netns_with_number(unsigned long a)
+{
+	time_t end = time(NULL) + REUSE_SECONDS;
+	struct stat st;
+	int n = 0;
+
+	while (time(NULL) < end) {
+		if (unshare(CLONE_NEWUTS) || stat("/proc/self/ns/uts", &st))
+			return -1;
+		n++;
+		if (st.st_ino < a) {
+			if (open("/proc/self/ns/uts", O_RDONLY) < 0)
+				return -1;
+			continue;
+		}
+		if (st.st_ino > a) {
+			usleep(20000);	/* the cleanup of A has not given it back yet */
+			continue;
+		}
+		if (unshare(CLONE_NEWUTS) || ep_new_netns())
+			return -1;
+		if (netns_inode() == a)
+			return n;
+	}
+	return -2;
+}
+
+/* Whether rule @name's netns reads @want within 5 s (the sockets' references go). */
+static bool rule_netns_becomes(const char *name, const char *want)
+{
+	char got[48] = "";
+	int i;
+
+	for (i = 0; i < 250; i++) {
+		if (!rule_get(name, "netns", got, sizeof(got)) && !strcmp(got, want))
+			return true;
+		usleep(20000);
+	}
+	fprintf(stderr, "# netns reads \"%s\", not \"%s\"\n", got, want);
+	return false;
+}
+
+TEST_F(rules, netns_number_reused)
+{
+	char ino[32], want[48], got[48], go;
+	int to_a[2], from_a[2], status, i, fd, port;
+	unsigned long a = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(to_a));
+	ASSERT_EQ(0, pipe(from_a));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Namespace A: the rule applies here, until A is gone. */
+		if (ep_new_netns() || ep_listener(AF_INET, DPORT) < 0)
+			_exit(10);
+		a = netns_inode();
+		if (write(from_a[1], &a, sizeof(a)) != sizeof(a) ||
+		    read(to_a[0], &go, 1) != 1)
+			_exit(11);
+		port = connect_port(AF_INET, &fd);
+		_exit(in(port, 50200, 50209) ? 0 : 12);
+	}
+	ASSERT_EQ((ssize_t)sizeof(a), read(from_a[0], &a, sizeof(a)));
+	snprintf(ino, sizeof(ino), "%lu", a);
+	ASSERT_EQ(0, rule_add("a", RULE("netns", ino, "range", "50200 50209")));
+	ASSERT_EQ(0, rule_get("a", "netns", got, sizeof(got)));
+	EXPECT_STREQ(ino, got);
+	ASSERT_EQ(1, write(to_a[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("namespace A did not get the rule's range");
+	EXPECT_EQ(1, rule_stat("a", "allocations"));
+
+	/* A is gone once its last reference is, before its cleanup. */
+	snprintf(want, sizeof(want), "%lu (gone)", a);
+	ASSERT_TRUE(rule_netns_becomes("a", want));
+
+	/* A new namespace with A's number: its sockets get the global settings. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		i = netns_with_number(a);
+		if (i == -2)
+			_exit(KSFT_SKIP);
+		if (i < 0)
+			_exit(11);
+		if (ep_listener(AF_INET, DPORT) < 0)
+			_exit(12);
+		port = connect_port(AF_INET, &fd);
+		if (!in(port, GLOW, GHIGH)) {
+			fprintf(stderr, "# namespace %lu again: port %d\n", a, port);
+			_exit(13);
+		}
+		if (rule_get("a", "netns", got, sizeof(got)) || strcmp(got, want)) {
+			fprintf(stderr, "# netns reads \"%s\"\n", got);
+			_exit(14);
+		}
+		/* Written again, the number names the namespace that has it now. */
+		if (rule_set("a", "netns", ino) || rule_get("a", "netns", got, sizeof(got)) ||
+		    strcmp(got, ino)) {
+			fprintf(stderr, "# netns written again reads \"%s\"\n", got);
+			_exit(15);
+		}
+		fprintf(stderr, "# namespace %lu again, after %d UTS namespaces\n", a, i);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == KSFT_SKIP)
+		SKIP(return, "A's number did not come back within %d s", REUSE_SECONDS);
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the rule matched another namespace");
+	EXPECT_EQ(1, rule_stat("a", "allocations"));
+	EXPECT_TRUE(rule_netns_becomes("a", want));
 }
 
 /* Lower priority first, then name; a disabled rule does not count. */
@@ -545,6 +683,7 @@ TEST_F(rules, bad_input)
 		{ "uid", "-1", -EINVAL }, { "uid", "1-", -EINVAL },
 		{ "uid", "4294967295", -EINVAL }, { "uid", "+5", -EINVAL },
 		{ "netns", "0", -EINVAL }, { "netns", "x", -EINVAL }, { "netns", "-5", -EINVAL },
+		{ "netns", "1", -ENOENT }, { "netns", "4026531840 (gone)", -EINVAL },
 		{ "proto", "sctp", -EINVAL }, { "proto", "TCP", -EINVAL },
 		{ "path", "listen", -EINVAL }, { "path", "connect bind", -EINVAL },
 		{ "range", "1000 2000", -EINVAL }, { "range", "50010 50000", -EINVAL },
@@ -557,11 +696,12 @@ TEST_F(rules, bad_input)
 	static const char *const bad_names[] = {
 		"has space", "0123456789abcdef", "semi;colon",
 	};
-	char before[128], after[128], path[256];
+	char before[128], after[128], path[256], ino[32];
 	unsigned int i;
 
+	snprintf(ino, sizeof(ino), "%lu", netns_inode());
 	ASSERT_EQ(0, cg_make("ep_a"));
-	ASSERT_EQ(0, rule_add("bad", RULE("uid", "7", "netns", "1234",
+	ASSERT_EQ(0, rule_add("bad", RULE("uid", "7", "netns", ino,
 					  "proto", "tcp", "path", "bind",
 					  "range", "50000 50009", "strategy", "hash",
 					  "priority", "5")));

@@ -95,7 +95,7 @@ nobody() {
 }
 
 ktap_print_header
-ktap_set_plan 64
+ktap_set_plan 66
 
 # Without the module: the documented error for every verb that needs it.
 unload
@@ -310,6 +310,17 @@ expect "rule add with netns as a path: its inode" \
 	sh -c "[ $rc = 0 ] &&
 	[ \"\$(cat $RULES/here/netns)\" = \"\$(stat -L -c %i /proc/self/ns/net)\" ] &&
 	[ \"\$(cat $RULES/here/uid)\" = 1000-1999 ]"
+rc=0
+# shellcheck disable=SC2016
+unshare -n sh -c 'stat -L -c %i /proc/self/ns/net; exec "$0" rule add old netns /proc/self/ns/net' \
+	"$TOOL" >"$out" 2>"$err" || rc=$?
+expect "rule add netns of a namespace alive" [ "$rc" = 0 ]
+ino=$(head -n 1 "$out")
+run rule list
+expect "rule list: a netns rule whose namespace is gone" \
+	sh -c "[ \"\$(cat $RULES/old/netns)\" = '$ino (gone)' ] &&
+	grep -q '^old .* netns=$ino (gone) ' '$out'"
+run rule del old
 # Persistence: save, change, -b restores, save again is the same file.
 PARAM=/sys/module/ephport/parameters/random_inc_n
 run set random-inc 77

@@ -23,7 +23,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* This directory's shim; core.h's own include then finds it already in. */
 #include "core_shim.h"
@@ -1178,4 +1180,123 @@ TEST_F(index, free_ports_first_then_everything)
 			}
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * A strategy registered by another module may leave any walk behind.
+ * Whatever its begin() does, the allocator's walk (ephport_walk_begin(),
+ * then ephport_walk_next()) hands out offsets below n only, covers the
+ * range, ends, and never reads the index past its last port: the bitmap
+ * here ends where a page nobody may read begins, and each range ends at
+ * port 65535.
+ */
+enum {
+	BAD_N_LARGER,		/* ephport_walk_init() with n + 100 */
+	BAD_N_PORTS,		/* with every port number, from the last */
+	BAD_N_ZERO,
+	BAD_START,		/* start and position past the range */
+	BAD_NEXT,		/* a position past the range, or midway */
+	BAD_STRIDE,
+	BAD_DONE,
+	BAD_PICKS,		/* a random phase longer than picks[] */
+	BAD_NO_PICK,		/* a random phase without a pick function */
+	BAD_NOTHING,		/* begin() that sets nothing up */
+	BAD_KINDS
+};
+
+static int bad_kind;
+
+static void bad_begin(struct ephport_walk *w, const struct ephport_req *r)
+{
+	if (bad_kind != BAD_NOTHING)
+		ephport_walk_init(w, r->n, ephport_below(r->n), 1);
+	switch (bad_kind) {
+	case BAD_N_LARGER:
+		ephport_walk_init(w, r->n + 100, r->n + 50, 1);
+		break;
+	case BAD_N_PORTS:
+		ephport_walk_init(w, 65536, 65535, 2);
+		break;
+	case BAD_N_ZERO:
+		ephport_walk_init(w, 0, 0, 1);
+		break;
+	case BAD_START:
+		w->start = r->n + 3;
+		w->next = w->start;
+		break;
+	case BAD_NEXT:
+		w->next = r->n > 1 ? w->next ^ 1 : r->n;
+		break;
+	case BAD_STRIDE:
+		w->stride = 70000;
+		break;
+	case BAD_DONE:
+		w->done = 0xffffffff;
+		break;
+	case BAD_PICKS:
+		ephport_walk_set_picks(w, wild_pick, EPHPORT_PICKS_MAX, 0, 0);
+		w->maxpicks = 255;
+		break;
+	case BAD_NO_PICK:
+		w->maxpicks = 1;
+		break;
+	}
+}
+
+TEST(misbehaving_begin_never_gets_an_offset_past_the_range)
+{
+	const u32 sizes[] = { 1, 2, 3, 1000, 1001, 64512 };
+	const u32 walks = BAD_KINDS * ARRAY_SIZE(sizes) * 4;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = 65536 / 8, map = (len + page - 1) / page * page + page;
+	struct ephport_req *r;
+	unsigned long *busy;
+	u8 *seen = calloc(65536, 1);
+	struct host h;
+	char *mem;
+	u32 t, p;
+
+	ASSERT_NE(NULL, seen);
+	mem = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, mprotect(mem + map - page, page, PROT_NONE));
+	busy = (unsigned long *)(mem + map - page - len);
+
+	ephport_test_seed(TEST_SEED);
+	host_init(&h, 0, 1, false);
+	r = &h.req;
+	/* Each kind, each size, twice without the index, twice with it. */
+	for (t = 0; t < walks; t++) {
+		bool index = t & 1;
+		u32 off, count = 0, covered = 0;
+		struct ephport_walk w;
+
+		bad_kind = t / (4 * ARRAY_SIZE(sizes));
+		r->n = sizes[t / 4 % ARRAY_SIZE(sizes)];
+		r->low = 65536 - r->n;
+		memset(busy, 0, len);
+		for (p = r->low; index && p < 65536; p++)
+			if (ephport_below(2))
+				busy[p / EPHPORT_BITS_PER_LONG] |=
+					1UL << (p % EPHPORT_BITS_PER_LONG);
+		memset(seen, 0, r->n);
+		memset(&w, 0xa5, sizeof(w));
+		ephport_walk_begin(&w, bad_begin, r, index ? busy : NULL);
+		while (count <= 2 * r->n && ephport_walk_next(&w, &off)) {
+			ASSERT_GT(r->n, off)
+				TH_LOG("kind %d, n=%u: offset %u", bad_kind, r->n, off);
+			covered += !seen[off]++;
+			count++;
+		}
+		ASSERT_EQ(r->n, covered) TH_LOG("kind %d, n=%u", bad_kind, r->n);
+		if (!index)
+			ASSERT_EQ(r->n, count) TH_LOG("kind %d, n=%u", bad_kind, r->n);
+		ASSERT_FALSE(ephport_walk_next(&w, &off));
+	}
+	TH_LOG("%u walks of %d kinds of broken begin(): every offset below n", walks,
+	       BAD_KINDS);
+	munmap(mem, map);
+	free(seen);
 }
