@@ -509,13 +509,19 @@ void save_rules(FILE *f)
 	struct rule *rules, *r;
 	int i, a, n;
 
+	const char *off;
+
 	rules = read_rules(&n);
 	for (i = 0; i < n; i++) {
 		r = &rules[i];
-		if (*r->attr[R_NETNS])
+		/* "N (gone)": the kernel would refuse it, so it stays a comment */
+		off = strchr(r->attr[R_NETNS], ' ') ? "# " : "";
+		if (*off)
+			fprintf(f, "# netns %s: the namespace is gone\n", r->attr[R_NETNS]);
+		else if (*r->attr[R_NETNS])
 			fprintf(f, "# netns %s: an inode number, valid until the namespace goes\n",
 				r->attr[R_NETNS]);
-		fprintf(f, "rule add %s", r->name);
+		fprintf(f, "%srule add %s", off, r->name);
 		for (a = R_CGROUP; a < R_PRIORITY; a++) {
 			if (a == R_RANGE && parse_range_attr(r->attr[a], &low, &high))
 				fprintf(f, " range %llu %llu", low, high);
@@ -524,7 +530,7 @@ void save_rules(FILE *f)
 		}
 		fprintf(f, " priority %llu\n", r->priority);
 		if (*r->attr[R_ENABLED] == '0')
-			fprintf(f, "rule disable %s\n", r->name);
+			fprintf(f, "%srule disable %s\n", off, r->name);
 	}
 	free_rules(rules, n);
 }

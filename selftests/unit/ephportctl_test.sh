@@ -1209,6 +1209,10 @@ t_save() {
 	echo auto >"$SYS/range" && echo 0 >"$SYS/enabled" && rm -rf "$CFG/rules"/* &&
 	run save && ok && has "^set range auto$" && has "^disable$" && ! has "^rule add" &&
 	chmod 0444 "$PARAMS/random_inc_n" && run save && ok && ! has random-inc &&
+	make_rule old "netns=4026532001 (gone)" && run save && ok &&
+	has "^# netns 4026532001 (gone): the namespace is gone$" &&
+	has '^# rule add old netns "4026532001 (gone)" priority 100$' &&
+	has "^# rule disable old$" &&
 	run save "$tmp/no/such" &&
 	fails 1 "ephportctl: cannot write $tmp/no/such: No such file or directory" &&
 	run save a b && fails 2 'ephportctl: unexpected argument "b"'
