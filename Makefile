@@ -25,15 +25,19 @@ tool:
 	$(MAKE) -C tools
 
 # Install into $(DESTDIR): the module under /lib/modules/<release>/updates
-# (for the kernel of $(KDIR)), the tool, its man page and completion, and a
-# commented /etc/modprobe.d/ephport.conf.
+# (for the kernel of $(KDIR)), the tool, its man page and completion, a
+# commented /etc/modprobe.d/ephport.conf, the systemd unit ephport.service
+# (disabled: systemctl enable ephport.service) and a commented
+# /etc/modules-load.d/ephport.conf.
 PREFIX ?= /usr/local
 KRELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 	     "$(KDIR)/include/generated/utsrelease.h" 2>/dev/null)
 INSTALLED = $(DESTDIR)$(PREFIX)/sbin/ephportctl \
 	    $(DESTDIR)$(PREFIX)/share/man/man8/ephportctl.8 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ephportctl \
-	    $(DESTDIR)/etc/modprobe.d/ephport.conf
+	    $(DESTDIR)/etc/modprobe.d/ephport.conf \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system/ephport.service \
+	    $(DESTDIR)/etc/modules-load.d/ephport.conf
 
 install: module tool
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" KERNELRELEASE="$(KRELEASE)" \
@@ -44,6 +48,10 @@ install: module tool
 	install -D -m 0644 tools/ephportctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ephportctl
 	install -D -m 0644 etc/ephport.conf $(DESTDIR)/etc/modprobe.d/ephport.conf
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' etc/ephport.service.in \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/ephport.service
+	install -D -m 0644 etc/modules-load.conf $(DESTDIR)/etc/modules-load.d/ephport.conf
 
 uninstall:
 	rm -f "$(DESTDIR)/lib/modules/$(KRELEASE)/updates/module/"ephport.ko* $(INSTALLED)

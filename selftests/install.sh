@@ -30,7 +30,21 @@ modinfo_ok() { # modinfo_ok KO RELEASE
 }
 
 ktap_print_header
-ktap_set_plan $(($(echo $series | wc -w) * 6))
+# The unit: a oneshot that loads the module, then applies the batch file
+# with the installed tool; the modules-load.d entry: commented out.
+unit_ok() { # unit_ok DESTDIR
+	u=$1/usr/local/lib/systemd/system/ephport.service
+	m=$1/etc/modules-load.d/ephport.conf
+	[ -f "$u" ] && [ -f "$m" ] && ! grep -v '^#' "$m" | grep -q . &&
+	grep -qx 'Type=oneshot' "$u" && grep -qx 'ExecStart=/sbin/modprobe ephport' "$u" &&
+	grep -q '^ExecStart=.* /usr/local/sbin/ephportctl -b /etc/ephport/ephport.conf' "$u" &&
+	grep -qx 'WantedBy=multi-user.target' "$u" && ! grep -q @ "$u" &&
+	{ ! command -v systemd-analyze >/dev/null ||
+	  SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no "$u" 2>&1 |
+	  { ! grep -v 'modprobe\|ephportctl\|Failed to prepare' ; }; }
+}
+
+ktap_set_plan $(($(echo $series | wc -w) * 7))
 for s in $series; do
 	kdir=$("$top/selftests/qemu/fetch-kernel.sh" "$s")/build
 	rel=$(basename "$(readlink -f "$kdir")" | sed 's/^linux-headers-//')
@@ -48,6 +62,8 @@ for s in $series; do
 		sed 's/^/# /' "$tmp/log"
 		ktap_test_fail "$s: make install puts module, tool, man page, completion, modprobe.d"
 	fi
+	ktap_test_result "$s: make install puts a disabled ephport.service and modules-load.d entry" \
+		unit_ok "$dest"
 	ktap_test_result "$s: depmod knows the installed module" \
 		grep -q 'updates/module/ephport.ko' "$dest/lib/modules/$rel/modules.dep"
 	ktap_test_result "$s: modinfo shows vermagic $rel and the parameters" \

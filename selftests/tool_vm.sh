@@ -95,7 +95,7 @@ nobody() {
 }
 
 ktap_print_header
-ktap_set_plan 56
+ktap_set_plan 66
 
 # Without the module: the documented error for every verb that needs it.
 unload
@@ -178,6 +178,57 @@ expect "log -n 1 --json: one entry" \
 run log
 expect "log: status 0, shows the connect()" \
 	sh -c "[ $rc = 0 ] && grep -q 'tcp4-connect.*nc' '$out'"
+
+# log: filters, wall-clock times, follow mode.
+run log --comm nc --path tcp4-connect --port 1 --json
+expect "log --comm nc --path tcp4-connect --port 1: only the connect()s of nc" \
+	sh -c "[ $rc = 0 ] && grep -qF '\"comm\":\"nc\"' '$out' &&
+	[ \$(grep -o '\"comm\":' '$out' | wc -l) = \$(grep -o '\"comm\":\"nc\"' '$out' | wc -l) ] &&
+	! grep -qF '\"path\":\"udp' '$out'"
+run log --comm no-such-comm --json
+expect "log --comm of no process: an empty list" sh -c "[ $rc = 0 ] && [ \"\$(cat '$out')\" = '[]' ]"
+run log -T -n 1
+expect "log -T: the entry's time on today's wall clock" \
+	sh -c "[ $rc = 0 ] && grep -q '^$(date +%Y-%m-%d) ' '$out'"
+"$TOOL" log -f -i 0.2 --path tcp4-connect >"$tmp/follow" 2>"$err" &
+follow=$!
+sleep 1
+before_f=$(grep -c 'tcp4-connect' "$tmp/follow")
+connect_once
+sleep 1
+kill -TERM $follow
+rc=0
+wait $follow || rc=$?
+expect "log -f prints a new connect() once, then exits 0 on SIGTERM" \
+	sh -c "[ $rc = 0 ] && [ \$(grep -c 'tcp4-connect' '$tmp/follow') = \$(($before_f + 1)) ]"
+
+# watch: this namespace's rates; another namespace sees none of them.
+"$TOOL" watch -i 2 -n 1 --json >"$tmp/watch" 2>"$err" &
+w1=$!
+unshare -n "$TOOL" watch -i 2 -n 1 --json >"$tmp/watch-ns" 2>>"$err" &
+w2=$!
+sleep 0.5
+connect_once
+connect_once
+rc=0
+wait $w1 || rc=$?
+wait $w2 || rc=$?
+cp "$tmp/watch" "$out"
+expect "watch --json: one line, this namespace's tcp4-connect rate" \
+	sh -c "[ $rc = 0 ] && [ \$(wc -l <'$tmp/watch') = 1 ] &&
+	grep -q '\"tcp4-connect\":{\"allocations_per_s\":[0-9.]*[1-9]' '$tmp/watch'"
+expect "watch in a new namespace: no allocations there" \
+	sh -c "[ \$(wc -l <'$tmp/watch-ns') = 1 ] &&
+	grep -q '\"tcp4-connect\":{\"allocations_per_s\":0.000,' '$tmp/watch-ns'"
+
+# stats --format prometheus: the values of stats, in the text format.
+run stats --format prometheus
+n=$(awk '$1 == "tcp4-connect" { print $2 }' /proc/net/ephport/stats)
+expect "stats --format prometheus: HELP, TYPE, the counters of stats, a histogram" \
+	sh -c "[ $rc = 0 ] && grep -q '^# TYPE ephport_allocations_total counter$' '$out' &&
+	grep -q '^ephport_allocations_total{path=\"tcp4-connect\"} $n$' '$out' &&
+	grep -q '^ephport_probes_per_allocation_bucket{path=\"udp6\",le=\"+Inf\"} ' '$out' &&
+	! grep -v '^#' '$out' | grep -qv '^ephport_[a-z_]*\({[^}]*}\)\{0,1\} [0-9][0-9]*$'"
 
 # Bad input changes nothing: status 2 and one line.
 before=$(config)
@@ -270,6 +321,34 @@ expect "rule list: a netns rule whose namespace is gone" \
 	sh -c "[ \"\$(cat $RULES/old/netns)\" = '$ino (gone)' ] &&
 	grep -q '^old .* netns=$ino (gone) ' '$out'"
 run rule del old
+# Persistence: save, change, -b restores, save again is the same file.
+PARAM=/sys/module/ephport/parameters/random_inc_n
+run set random-inc 77
+expect "set random-inc 77: the module parameter random_inc_n" \
+	sh -c "[ $rc = 0 ] && [ \"\$(cat $PARAM)\" = 77 ]"
+run save "$tmp/saved"
+saved_rc=$rc
+run set strategy hash
+run set random-inc 3
+run set range 42000 42999
+run rule set web priority 9
+run rule add extra proto udp
+run disable
+run -b "$tmp/saved"
+batch_rc=$rc
+run save "$tmp/again"
+expect "save, change, -b FILE, save: the same file" \
+	sh -c "[ $saved_rc = 0 ] && [ $batch_rc = 0 ] && [ $rc = 0 ] &&
+	cmp '$tmp/saved' '$tmp/again' && [ ! -e $RULES/extra ] &&
+	grep -qx 'set random-inc 77' '$tmp/saved' && [ \"\$(cat $PARAM)\" = 77 ] &&
+	[ \"\$(cat $SYSFS/range)\" = '40000 40999' ] && [ \"\$(cat $SYSFS/enabled)\" = 1 ]"
+printf 'set range 43000 43999\nset range 80 90\nset range 44000 44999\n' >"$tmp/bad"
+run -b "$tmp/bad"
+expect "-b stops at the bad line: FILE:LINE, the lines before applied, none after" \
+	sh -c "[ $rc = 2 ] && grep -q '$tmp/bad:2: range must be' '$err' &&
+	[ \"\$(cat $SYSFS/range)\" = '43000 43999' ]"
+run -b "$tmp/saved"
+
 run rule del web
 expect "rule del: status 0, the rule is gone" sh -c "[ $rc = 0 ] && [ ! -e $RULES/web ]"
 run rule del web

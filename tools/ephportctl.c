@@ -35,17 +35,27 @@ static const struct cmd cmds[] = {
 	  .description = "take over port selection" },
 	{ .name = "disable", .fn = do_disable, .args = "",
 	  .description = "give back port selection to the kernel" },
-	{ .name = "stats", .fn = do_stats, .args = "[--json]",
-	  .description = "per-path statistics of this network namespace",
+	{ .name = "stats", .fn = do_stats, .args = "[--json] [--format prometheus]",
+	  .description = "per-path statistics of this network namespace;\n"
+	  "prometheus: for node_exporter's textfile collector",
 	  .json = true },
-	{ .name = "log", .fn = do_log, .args = "[-n N] [--json]",
-	  .description = "recent allocations, oldest first (the last N)",
+	{ .name = "log", .fn = do_log,
+	  .args = "[-n N] [-f [-i SECONDS]] [-T] [FILTER...] [--json]",
+	  .description = "recent allocations, oldest first (the last N);\n"
+	  "-f: then new ones as they come, -T: wall-clock\n"
+	  "times.  FILTER: --pid PID, --comm COMM,\n"
+	  "--path PATH, --rule RULE, --port PORT",
 	  .json = true },
-	{ .name = "watch", .fn = do_watch, .args = "[-i SECONDS] [-c COUNT]",
-	  .description = "live rates every SECONDS (default 1), COUNT times" },
+	{ .name = "watch", .fn = do_watch, .args = "[-i SECONDS] [-n COUNT] [--json]",
+	  .description = "this namespace's rates every SECONDS (default 1),\n"
+	  "COUNT times: in total and per path",
+	  .json = true },
 	{ .name = "reset", .fn = do_reset, .args = "",
 	  .description = "zero the statistics counters" },
 	{ .name = "rule", .sub = rule_cmds },
+	{ .name = "save", .fn = do_save, .args = "[FILE]",
+	  .description = "print the settings and the rules as commands\n"
+	  "for -b (to FILE if given)" },
 	{ .name = "help", .fn = do_help, .args = "",
 	  .description = "print this text" },
 	{ NULL }
@@ -53,10 +63,13 @@ static const struct cmd cmds[] = {
 
 static const char options_text[] =
 	"Options:\n"
-	"  -j, --json                     JSON output (status, stats, log, rule list|show)\n"
+	"  -j, --json                     JSON output (status, stats, log, watch, rule\n"
+	"                                 list|show)\n"
 	"  -p, --pretty                   JSON output, indented\n"
 	"  -h, --help                     print this text\n"
 	"  -V, --version                  print the version\n"
+	"  -b, --batch FILE               run the commands of FILE (- for stdin), one\n"
+	"                                 a line; stop at the first that fails\n"
 	"\n"
 	"Commands and keywords may be abbreviated: " PROG " s r 40000 49999.\n";
 
@@ -101,7 +114,8 @@ static void print_cmds(FILE *f, const struct cmd *table, const char *prefix)
 
 static void print_usage(FILE *f)
 {
-	fputs("Usage: " PROG " [-j|--json] [-p|--pretty] [COMMAND [ARGS]]\n\nCommands:\n", f);
+	fputs("Usage: " PROG " [-j|--json] [-p|--pretty] [COMMAND [ARGS]]\n"
+	      "       " PROG " -b FILE\n\nCommands:\n", f);
 	print_cmds(f, cmds, "");
 	fprintf(f, "\n%s", options_text);
 }
@@ -125,6 +139,8 @@ static void print_cmd_usage(FILE *f, const struct cmd *c, const char *path)
 noreturn void usage_error(void)
 {
 	fflush(stdout);
+	if (*err_prefix)
+		fprintf(stderr, "%sincomplete command\n", err_prefix);
 	if (cur_cmd)
 		print_cmd_usage(stderr, cur_cmd, cur_path);
 	else
@@ -135,7 +151,8 @@ noreturn void usage_error(void)
 noreturn void unknown_arg(const char *what, const char *arg)
 {
 	fflush(stdout);
-	fprintf(stderr, "%s \"%s\" is unknown, try \"" PROG " help\".\n", what, arg);
+	fprintf(stderr, "%s%s \"%s\" is unknown, try \"" PROG " help\".\n", err_prefix, what,
+		arg);
 	exit(EXIT_USAGE);
 }
 
@@ -290,12 +307,12 @@ static int run_cmd(const struct cmd *table, const char *path, int argc, char **a
 	return c->fn(argc, argv);
 }
 
-int main(int argc, char **argv)
+/* A command line after "ephportctl": options, then a command. */
+int run_words(int argc, char **argv)
 {
 	char status[] = "status", *status_argv[] = { status, NULL };
 
-	io_init();
-	for (argc--, argv++; argc && argv[0][0] == '-'; argc--, argv++) {
+	for (; argc && argv[0][0] == '-'; argc--, argv++) {
 		if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help"))
 			return do_help(argc, argv);
 		if (!strcmp(argv[0], "-V") || !strcmp(argv[0], "--version")) {
@@ -308,4 +325,15 @@ int main(int argc, char **argv)
 	if (!argc)
 		return run_cmd(cmds, "", 1, status_argv);
 	return run_cmd(cmds, "", argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	io_init();
+	if (argc > 1 && (!strcmp(argv[1], "-b") || !strcmp(argv[1], "--batch"))) {
+		if (argc != 3)
+			die(EXIT_USAGE, "%s needs one FILE (- for stdin)", argv[1]);
+		return do_batch(argv[2]);
+	}
+	return run_words(argc - 1, argv + 1);
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
+#include <signal.h>
+#include <time.h>
 
 #ifndef EPHPORT_VERSION
 #error "EPHPORT_VERSION is not defined: build with tools/Makefile (it reads ../VERSION)"
@@ -32,6 +34,7 @@
 } while (0)
 
 /* util.c: errors, memory, strict number parsing */
+extern const char *err_prefix;
 noreturn void die_(int status, const char *fmt, ...);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
@@ -42,7 +45,7 @@ int split(char *s, char **f, int max, bool rest);
 bool parse_range_attr(const char *s, unsigned long long *low, unsigned long long *high);
 
 /* io.c: sysfs, configfs and procfs files */
-extern const char *sysfs_root, *procfs_root, *configfs_root;
+extern const char *sysfs_root, *procfs_root, *configfs_root, *params_root;
 
 struct ptable {
 	const char *path;
@@ -50,6 +53,8 @@ struct ptable {
 	int ncols;
 	char ***row;
 	int nrows;
+	char **line;	/* what col and row point into */
+	int nlines;
 };
 
 void io_init(void);
@@ -67,6 +72,7 @@ void write_failed(const char *name, int err);
 void write_or_die(const char *name, const char *value);
 int read_ptable(const char *name, int skip, bool rest, struct ptable *t);
 void read_ptable_or_die(const char *name, bool rest, struct ptable *t);
+void free_ptable(struct ptable *t);
 int ptable_find(const struct ptable *t, const char *name);
 int ptable_col(const struct ptable *t, const char *name);
 unsigned long long ptable_num(const struct ptable *t, int row, int col);
@@ -102,6 +108,7 @@ static inline bool is_json(void)
 	return json_output;
 }
 
+void json_reset(void);
 void open_object(const char *key);
 void close_object(void);
 void open_array(const char *key);
@@ -135,6 +142,7 @@ void json_opts(int argc, char **argv);
 void no_args(int argc, char **argv);
 const char *one_arg(int argc, char **argv);
 int find_word(const char *word, const char * const *names, int n);
+int run_words(int argc, char **argv);
 
 /* set.c: set, enable, disable, reset */
 extern const struct cmd set_cmds[];
@@ -144,15 +152,27 @@ int do_reset(int argc, char **argv);
 int range_words(int argc, char **argv);
 void range_value(int argc, char **argv, char *value, size_t size);
 void check_strategy(const char *name);
+char *random_inc_path(void);
 
 /* status.c */
 int do_status(int argc, char **argv);
 
-/* stats.c: stats, log */
+/* stats.c */
 int do_stats(int argc, char **argv);
+
+/* log.c */
 int do_log(int argc, char **argv);
 
-/* watch.c */
+/* watch.c: watch, and the timing of it and of log -f */
+struct ticker {
+	struct timespec next;
+	double interval;
+	sigset_t sigs;
+};
+
+double parse_interval(const char *val);
+void ticker_start(struct ticker *t, double interval);
+bool ticker_wait(struct ticker *t);
 int do_watch(int argc, char **argv);
 
 /* match.c: the values of a rule's matches */
@@ -160,7 +180,13 @@ const char *cgroup_arg(const char *arg);
 void netns_arg(const char *arg, char *value, size_t size);
 bool parse_uid(const char *s, char *value, size_t size);
 
-/* rules.c: rule add, del, list, show, set, enable, disable */
+/* rules.c: rule add, del, list, show, set, enable, disable, flush */
 extern const struct cmd rule_cmds[];
+void save_rules(FILE *f);
+
+/* save.c: save, -b FILE */
+const char *quote_word(const char *s);
+int do_save(int argc, char **argv);
+int do_batch(const char *file);
 
 #endif /* EPHPORTCTL_H */

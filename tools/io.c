@@ -3,7 +3,8 @@
  * ephportctl - the module's files: attributes in sysfs and configfs (one
  * value per file) and the tables in procfs (a header line, then rows up to
  * a blank line; a further table may follow).  The roots can be overridden
- * with $EPHPORT_SYSFS, $EPHPORT_PROCFS and $EPHPORT_CONFIGFS.
+ * with $EPHPORT_SYSFS, $EPHPORT_PROCFS, $EPHPORT_CONFIGFS and
+ * $EPHPORT_PARAMS (the module parameters).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +20,7 @@
 const char *sysfs_root = "/sys/kernel/ephport";
 const char *procfs_root = "/proc/net/ephport";
 const char *configfs_root = "/sys/kernel/config/ephport";
+const char *params_root = "/sys/module/ephport/parameters";
 
 static void root_from_env(const char **root, const char *var)
 {
@@ -33,6 +35,7 @@ void io_init(void)
 	root_from_env(&sysfs_root, "EPHPORT_SYSFS");
 	root_from_env(&procfs_root, "EPHPORT_PROCFS");
 	root_from_env(&configfs_root, "EPHPORT_CONFIGFS");
+	root_from_env(&params_root, "EPHPORT_PARAMS");
 }
 
 static bool is_dir(const char *path)
@@ -212,6 +215,8 @@ int read_ptable(const char *name, int skip, bool rest, struct ptable *t)
 		if (blank(line))
 			break;
 		s = xstrdup(line);
+		t->line = xrealloc(t->line, (t->nlines + 1) * sizeof(char *));
+		t->line[t->nlines++] = s;
 		if (!t->col) {
 			t->ncols = count_fields(line);
 			t->col = xrealloc(NULL, t->ncols * sizeof(char *));
@@ -234,6 +239,20 @@ int read_ptable(const char *name, int skip, bool rest, struct ptable *t)
 	if (!t->col && first)
 		die(1, "no header line in %s", path);
 	return 0;
+}
+
+void free_ptable(struct ptable *t)
+{
+	int i;
+
+	for (i = 0; i < t->nlines; i++)
+		free(t->line[i]);
+	for (i = 0; i < t->nrows; i++)
+		free(t->row[i]);
+	free(t->line);
+	free(t->row);
+	free(t->col);
+	memset(t, 0, sizeof(*t));
 }
 
 void read_ptable_or_die(const char *name, bool rest, struct ptable *t)

@@ -50,6 +50,12 @@ static void text_print(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The next JSON value starts a new line of its own (JSON Lines). */
+void json_reset(void)
+{
+	jw.out = NULL;
+}
+
 /* Call one of the writer's start or end functions in JSON output. */
 static void json_nest(const char *key, void (*fn)(struct json_writer *w))
 {

@@ -483,6 +483,58 @@ static int rule_show(int argc, char **argv)
 	return 0;
 }
 
+/* rule flush: delete every rule (a batch file restores all of them). */
+static int rule_flush(int argc, char **argv)
+{
+	struct rule *rules;
+	int i, n;
+
+	no_args(argc, argv);
+	rules = read_rules(&n);
+	for (i = 0; i < n; i++) {
+		if (rmdir(rule_path(rules[i].name, "")) && errno != ENOENT)
+			rule_dir_failed(rules[i].name, "remove", errno);
+	}
+	free_rules(rules, n);
+	return 0;
+}
+
+/*
+ * save: every rule as the rule add line that makes it again (disabled
+ * ones then disabled), in the order the kernel tries them.
+ */
+void save_rules(FILE *f)
+{
+	unsigned long long low, high;
+	struct rule *rules, *r;
+	int i, a, n;
+
+	const char *off;
+
+	rules = read_rules(&n);
+	for (i = 0; i < n; i++) {
+		r = &rules[i];
+		/* "N (gone)": the kernel would refuse it, so it stays a comment */
+		off = strchr(r->attr[R_NETNS], ' ') ? "# " : "";
+		if (*off)
+			fprintf(f, "# netns %s: the namespace is gone\n", r->attr[R_NETNS]);
+		else if (*r->attr[R_NETNS])
+			fprintf(f, "# netns %s: an inode number, valid until the namespace goes\n",
+				r->attr[R_NETNS]);
+		fprintf(f, "%srule add %s", off, r->name);
+		for (a = R_CGROUP; a < R_PRIORITY; a++) {
+			if (a == R_RANGE && parse_range_attr(r->attr[a], &low, &high))
+				fprintf(f, " range %llu %llu", low, high);
+			else if (*r->attr[a])
+				fprintf(f, " %s %s", rule_attr[a], quote_word(r->attr[a]));
+		}
+		fprintf(f, " priority %llu\n", r->priority);
+		if (*r->attr[R_ENABLED] == '0')
+			fprintf(f, "%srule disable %s\n", off, r->name);
+	}
+	free_rules(rules, n);
+}
+
 const struct cmd rule_cmds[] = {
 	{ .name = "add", .fn = rule_add, .args = "NAME [MATCH...] [ACTION...] [priority N]",
 	  .description = "add a rule and enable it.  MATCH: cgroup PATH,\n"
@@ -503,5 +555,7 @@ const struct cmd rule_cmds[] = {
 	  .description = "let a rule apply" },
 	{ .name = "disable", .fn = rule_disable, .args = "NAME",
 	  .description = "keep a rule from applying; it stays" },
+	{ .name = "flush", .fn = rule_flush, .args = "",
+	  .description = "delete every rule" },
 	{ NULL }
 };

@@ -5,6 +5,7 @@
  * the kernel validates it.
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,33 @@ static int set_range(int argc, char **argv)
 	return 0;
 }
 
+/* The module parameter random_inc_n, writable at run time. */
+char *random_inc_path(void)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/random_inc_n", params_root);
+	return path;
+}
+
+static int set_random_inc(int argc, char **argv)
+{
+	const char *arg = one_arg(argc, argv);
+	unsigned long long n;
+	char value[32];
+	int err;
+
+	if (!parse_count(arg, &n) || n > RANGE_MAX)
+		die(EXIT_USAGE, "random-inc must be 1..%d, not \"%s\"", RANGE_MAX, arg);
+	check_module();
+	snprintf(value, sizeof(value), "%llu", n);
+	err = write_file(random_inc_path(), value);
+	die_if_denied(-err);
+	if (err)
+		die(1, "cannot write %s: %s", random_inc_path(), strerror(-err));
+	return 0;
+}
+
 const struct cmd set_cmds[] = {
 	{ .name = "range", .fn = set_range, .args = "LOW HIGH",
 	  .description = "use ports LOW..HIGH (also: LOW-HIGH)" },
@@ -114,6 +142,8 @@ const struct cmd set_cmds[] = {
 	  .description = "use net.ipv4.ip_local_port_range" },
 	{ .name = "strategy", .fn = set_strategy, .args = "NAME",
 	  .description = "select the port selection strategy" },
+	{ .name = "random-inc", .fn = set_random_inc, .args = "N",
+	  .description = "random-inc: increments are 1..N (random_inc_n)" },
 	{ NULL }
 };
 

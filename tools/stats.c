@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephportctl - the tables of /proc/net/ephport: stats (per path, with the
- * probe histogram, then per rule) and log (the recent allocations).
+ * ephportctl - stats: the tables of /proc/net/ephport/stats (per path, with
+ * the probe histogram, then per rule), as text, JSON or Prometheus metrics.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -117,6 +117,145 @@ static void print_rule_stats(const struct ptable *rt, const int *col)
 	close_array();
 }
 
+/* ---- Prometheus text format (node_exporter's textfile collector) ---- */
+
+/* A label value, escaped as the text format wants it. */
+static void prom_label(const char *key, const char *value)
+{
+	printf("{%s=\"", key);
+	for (; *value; value++) {
+		if (*value == '\\' || *value == '"')
+			printf("\\%c", *value);
+		else if (*value == '\n')
+			printf("\\n");
+		else
+			putchar(*value);
+	}
+	printf("\"}");
+}
+
+static void prom_head(const char *metric, const char *type, const char *help)
+{
+	printf("# HELP ephport_%s %s\n# TYPE ephport_%s %s\n", metric, help, metric, type);
+}
+
+/* One metric of every row of a table: ephport_NAME{key="row"} value */
+static void prom_rows(const struct ptable *pt, int key_col, const char *key, int col,
+		      const char *metric, const char *type, const char *help)
+{
+	int i;
+
+	prom_head(metric, type, help);
+	for (i = 0; i < pt->nrows; i++) {
+		printf("ephport_%s", metric);
+		prom_label(key, pt->row[i][key_col]);
+		printf(" %llu\n", ptable_num(pt, i, col));
+	}
+}
+
+/* A bucket column's upper bound: "1", "2-3" -> 3, ">=1024" -> +Inf. */
+static const char *bucket_le(const char *name)
+{
+	const char *dash = strchr(name, '-');
+
+	if (*name == '>')
+		return "+Inf";
+	return dash ? dash + 1 : name;
+}
+
+static void prom_bucket(const char *path, const char *le, unsigned long long n)
+{
+	printf("ephport_probes_per_allocation_bucket{path=\"%s\",le=\"%s\"} %llu\n", path, le, n);
+}
+
+/* The probe histogram: cumulative buckets, +Inf, _sum and _count. */
+static void prom_histogram(const struct ptable *pt, int r, int probes)
+{
+	unsigned long long sum;
+	bool inf;
+	int i, j;
+
+	prom_head("probes_per_allocation", "histogram",
+		  "Ports probed per port selection, by path.");
+	for (i = 0; i < pt->nrows; i++) {
+		sum = 0;
+		inf = false;
+		for (j = 0; j < pt->ncols; j++) {
+			if (!bucket_col(pt->col[j]))
+				continue;
+			sum += ptable_num(pt, i, j);
+			inf |= !strcmp(bucket_le(pt->col[j]), "+Inf");
+			prom_bucket(pt->row[i][r], bucket_le(pt->col[j]), sum);
+		}
+		if (!inf)
+			prom_bucket(pt->row[i][r], "+Inf", sum);
+		printf("ephport_probes_per_allocation_sum{path=\"%s\"} %llu\n", pt->row[i][r],
+		       ptable_num(pt, i, probes));
+		printf("ephport_probes_per_allocation_count{path=\"%s\"} %llu\n", pt->row[i][r],
+		       sum);
+	}
+}
+
+static void print_prometheus(const struct ptable *pt, int r, const int *col,
+			     const struct ptable *rt, const int *rcol)
+{
+	static const char * const help[] = {
+		"Ports allocated by ephport in this network namespace, by path.",
+		"Port selections that found no free port, by path.",
+		"Ports probed, by path.",
+		"The most ports one selection probed, by path.",
+	};
+	static const char * const rule_help[] = {
+		"Ports allocated under a rule.", "Port selections under a rule that failed.",
+		"Ports probed under a rule.", "The most ports one selection under a rule probed.",
+	};
+	char metric[64];
+	int j;
+
+	prom_head("enabled", "gauge", "1 if ephport selects ports, 0 if the kernel does.");
+	printf("ephport_enabled %llu\n", read_num("enabled"));
+	for (j = 0; j < (int)ARRAY_SIZE(counters); j++) {
+		snprintf(metric, sizeof(metric), "%s%s", counters[j], j < 3 ? "_total" : "");
+		prom_rows(pt, r, "path", col[j], metric, j < 3 ? "counter" : "gauge", help[j]);
+	}
+	prom_histogram(pt, r, col[2]);
+	if (!rt->nrows)
+		return;
+	prom_rows(rt, rcol[RS_RULE], "rule", rcol[RS_ENABLED], "rule_enabled", "gauge",
+		  "1 if the rule applies.");
+	for (j = 0; j < (int)ARRAY_SIZE(counters); j++) {
+		snprintf(metric, sizeof(metric), "rule_%s%s", counters[j], j < 3 ? "_total" : "");
+		prom_rows(rt, rcol[RS_RULE], "rule", rcol[RS_COUNTERS + j], metric,
+			  j < 3 ? "counter" : "gauge", rule_help[j]);
+	}
+}
+
+/* [--json] [--format text|json|prometheus]: true for prometheus */
+static bool stats_opts(int argc, char **argv)
+{
+	static const char * const formats[] = { "text", "json", "prometheus" };
+	const char *val;
+	int i, f = -1;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format")) {
+			next_opt(&i, argc, argv, "", &val);
+			continue;
+		}
+		if (++i >= argc)
+			die(EXIT_USAGE, "option \"--format\" needs a value");
+		f = find_word(argv[i], formats, ARRAY_SIZE(formats));
+		if (f < 0)
+			die(EXIT_USAGE, "--format must be text, json or prometheus, not \"%s\"",
+			    argv[i]);
+	}
+	if (f == 1)
+		json_output = true;
+	if (f == 2 && is_json())
+		die(EXIT_USAGE, "--format prometheus and --json exclude each other");
+	return f == 2;
+}
+
 int do_stats(int argc, char **argv)
 {
 	static const char * const header[] = {
@@ -125,8 +264,8 @@ int do_stats(int argc, char **argv)
 	struct table t = { .align = "l", .ncols = ARRAY_SIZE(header) };
 	int i, j, r, col[ARRAY_SIZE(counters)], rcol[RS_NCOLS];
 	struct ptable pt, rt;
+	bool prometheus = stats_opts(argc, argv);
 
-	json_opts(argc, argv);
 	check_module();
 	read_ptable_or_die("stats", false, &pt);
 	r = ptable_col(&pt, "path");
@@ -134,6 +273,10 @@ int do_stats(int argc, char **argv)
 		col[j] = ptable_col(&pt, counters[j]);
 	if (!read_rule_stats(&rt, rcol))
 		rt.nrows = 0;
+	if (prometheus) {
+		print_prometheus(&pt, r, col, &rt, rcol);
+		return 0;
+	}
 
 	open_object(NULL);
 	open_object("paths");
@@ -155,70 +298,5 @@ int do_stats(int argc, char **argv)
 	print_histogram(&pt, r);
 	print_rule_stats(&rt, rcol);
 	close_object();
-	return 0;
-}
-
-/* "0", "123" or "123.456789" */
-static bool json_number(const char *s)
-{
-	const char *p = s + strspn(s, "0123456789");
-
-	if (p == s || (*s == '0' && p - s > 1))
-		return false;
-	if (*p == '.' && p[1])
-		p += 1 + strspn(p + 1, "0123456789");
-	return !*p;
-}
-
-int do_log(int argc, char **argv)
-{
-	/* Columns in output order; numbers are checked, "-" is null. */
-	static const char * const name[] = {
-		"time", "path", "local", "remote", "probes", "strategy", "rule", "pid", "comm"
-	};
-	enum { TIME, PATH, LOCAL, REMOTE, PROBES, STRATEGY, RULE, PID, COMM, NCOLS };
-	struct table t = { .align = "rlllrllrl", .ncols = NCOLS };
-	unsigned long long last = 0;
-	int i, j, col[NCOLS];
-	struct ptable pt;
-	const char *val;
-	char **row;
-
-	for (i = 1; i < argc; i++) {
-		if (*next_opt(&i, argc, argv, "n", &val) != 'j' && !parse_count(val, &last))
-			die(EXIT_USAGE, "-n needs a positive integer, not \"%s\"", val);
-	}
-	check_module();
-	read_ptable_or_die("allocations", true, &pt);
-	for (j = 0; j < NCOLS; j++)
-		col[j] = ptable_col(&pt, name[j]);
-	if (col[COMM] != pt.ncols - 1)
-		die(1, "column \"comm\" is not the last one in %s", pt.path);
-
-	i = last && last < (unsigned long long)pt.nrows ? pt.nrows - last : 0;
-	open_array(NULL);
-	table_open(&t, name, NCOLS);
-	for (; i < pt.nrows; i++) {
-		row = pt.row[i];
-		if (!json_number(row[col[TIME]]))
-			die(1, "malformed time \"%s\" in %s", row[col[TIME]], pt.path);
-		open_object(NULL);
-		print_number(PRINT_ANY, "time", "%s", row[col[TIME]]);
-		print_string(PRINT_ANY, "path", "%s", row[col[PATH]]);
-		print_string(PRINT_ANY, "local", "%s", row[col[LOCAL]]);
-		print_opt_string(PRINT_ANY, "remote", "%s", row[col[REMOTE]]);
-		print_uint(PRINT_ANY, "probes", "%llu", ptable_num(&pt, i, col[PROBES]));
-		print_string(PRINT_ANY, "strategy", "%s", row[col[STRATEGY]]);
-		print_opt_string(PRINT_ANY, "rule", "%s", row[col[RULE]]);
-		/* "-": no process (a kernel socket, or hidden) */
-		if (strcmp(row[col[PID]], "-"))
-			print_uint(PRINT_ANY, "pid", "%llu", ptable_num(&pt, i, col[PID]));
-		else
-			print_null(PRINT_ANY, "pid", "%s", "-");
-		print_string(PRINT_ANY, "comm", "%s", row[col[COMM]]);
-		close_object();
-	}
-	table_close();
-	close_array();
 	return 0;
 }

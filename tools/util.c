@@ -10,12 +10,15 @@
 
 #include "ephportctl.h"
 
+/* "FILE:LINE: " while a batch line runs */
+const char *err_prefix = "";
+
 noreturn void die_(int status, const char *fmt, ...)
 {
 	va_list ap;
 
 	fflush(stdout);
-	fputs(PROG ": ", stderr);
+	fprintf(stderr, PROG ": %s", err_prefix);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

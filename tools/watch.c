@@ -1,18 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephportctl - watch: allocation rates from the global counters, one line
- * per interval (redrawn in place on a terminal).
+ * ephportctl - watch: the rates of this network namespace's counters
+ * (/proc/net/ephport/stats, as stats shows them), one line per interval
+ * with its time: in total and per path.  With --json, one JSON object per
+ * line (JSON Lines) for CI logs.  Also the timing of it and of log -f.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "ephportctl.h"
+
+double parse_interval(const char *val)
+{
+	double interval;
+	char *end;
+
+	errno = 0;
+	interval = strtod(val, &end);
+	if (end == val || *end || errno || !isfinite(interval) || interval <= 0 ||
+	    interval > INT_MAX)
+		die(EXIT_USAGE, "-i needs a positive number of seconds, not \"%s\"", val);
+	return interval;
+}
 
 static void timespec_add(struct timespec *ts, double sec)
 {
@@ -27,20 +42,32 @@ static double timespec_diff(const struct timespec *a, const struct timespec *b)
 	return (a->tv_sec - b->tv_sec) + (a->tv_nsec - b->tv_nsec) / 1e9;
 }
 
-/* Sleep until the monotonic time deadline; false when a signal of sigs came. */
-static bool sleep_until(const struct timespec *deadline, const sigset_t *sigs)
+/* Ctrl-C or SIGTERM ends the loop cleanly (exit status 0). */
+void ticker_start(struct ticker *t, double interval)
+{
+	t->interval = interval;
+	sigemptyset(&t->sigs);
+	sigaddset(&t->sigs, SIGINT);
+	sigaddset(&t->sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &t->sigs, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t->next);
+}
+
+/* Sleep until the next tick; false when a signal came. */
+bool ticker_wait(struct ticker *t)
 {
 	struct timespec now, left;
 	double sec;
 
+	timespec_add(&t->next, t->interval);
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		sec = timespec_diff(deadline, &now);
+		sec = timespec_diff(&t->next, &now);
 		if (sec <= 0)
 			return true;
 		left.tv_sec = (time_t)sec;
 		left.tv_nsec = (long)((sec - left.tv_sec) * 1e9);
-		if (sigtimedwait(sigs, NULL, &left) > 0)
+		if (sigtimedwait(&t->sigs, NULL, &left) > 0)
 			return false;
 	}
 }
@@ -51,71 +78,137 @@ static unsigned long long delta(unsigned long long now, unsigned long long befor
 	return now >= before ? now - before : now;
 }
 
+/* One sample: the paths' allocations, failures and probes. */
+enum { W_ALLOC, W_FAIL, W_PROBES, W_N };
+
+struct sample {
+	struct ptable pt;
+	int col[W_N], path;
+	struct timespec when;
+};
+
+static void sample(struct sample *s)
+{
+	static const char * const col[W_N] = { "allocations", "failures", "probes" };
+	int j;
+
+	clock_gettime(CLOCK_MONOTONIC, &s->when);
+	read_ptable_or_die("stats", false, &s->pt);
+	s->path = ptable_col(&s->pt, "path");
+	for (j = 0; j < W_N; j++)
+		s->col[j] = ptable_col(&s->pt, col[j]);
+}
+
+/* A counter of path i, its growth since s0 (0 for a path s0 lacks). */
+static unsigned long long growth(const struct sample *s0, const struct sample *s1, int i, int c)
+{
+	unsigned long long now = ptable_num(&s1->pt, i, s1->col[c]);
+
+	if (i >= s0->pt.nrows || strcmp(s0->pt.row[i][s0->path], s1->pt.row[i][s1->path]))
+		return 0;
+	return delta(now, ptable_num(&s0->pt, i, s0->col[c]));
+}
+
+static int path_width(const char *path)
+{
+	int len = strlen(path) + 2;
+
+	return len < 8 ? 8 : len;
+}
+
+static void print_header(const struct sample *s)
+{
+	int i;
+
+	printf("%-8s  %13s  %10s  %17s", "time", "allocations/s", "failures/s",
+	       "probes/allocation");
+	for (i = 0; i < s->pt.nrows; i++)
+		printf("  %*s/s", path_width(s->pt.row[i][s->path]) - 2, s->pt.row[i][s->path]);
+	putchar('\n');
+}
+
+/* The line of one interval: its end's time, the totals, each path. */
+static void print_rates(const struct sample *s0, const struct sample *s1)
+{
+	double dt = timespec_diff(&s1->when, &s0->when), rate;
+	unsigned long long d[W_N] = { 0 }, a;
+	char stamp[64], ppa[32];
+	struct timeval tv;
+	struct tm tm;
+	int i, j;
+
+	for (i = 0; i < s1->pt.nrows; i++) {
+		for (j = 0; j < W_N; j++)
+			d[j] += growth(s0, s1, i, j);
+	}
+	gettimeofday(&tv, NULL);
+	open_object(NULL);
+	if (is_json()) {
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	} else {
+		localtime_r(&tv.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+	}
+	print_string(PRINT_ANY, "time", "%-8s", stamp);
+	print_float(PRINT_JSON, "interval", NULL, dt);
+	print_float(PRINT_ANY, "allocations_per_s", "  %13.1f", d[W_ALLOC] / dt);
+	print_float(PRINT_ANY, "failures_per_s", "  %10.1f", d[W_FAIL] / dt);
+	snprintf(ppa, sizeof(ppa), "%.2f", ratio(d[W_PROBES], d[W_ALLOC]));
+	if (d[W_ALLOC])
+		print_number(PRINT_ANY, "probes_per_allocation", "  %17s", ppa);
+	else
+		print_null(PRINT_ANY, "probes_per_allocation", "  %17s", "-");
+	open_object("paths");
+	for (i = 0; i < s1->pt.nrows; i++) {
+		a = growth(s0, s1, i, W_ALLOC);
+		rate = a / dt;
+		open_object(s1->pt.row[i][s1->path]);
+		if (!is_json())
+			printf("  %*.1f", path_width(s1->pt.row[i][s1->path]), rate);
+		print_float(PRINT_JSON, "allocations_per_s", NULL, rate);
+		print_float(PRINT_JSON, "failures_per_s", NULL, growth(s0, s1, i, W_FAIL) / dt);
+		close_object();
+	}
+	close_object();
+	close_object();
+	print_string(PRINT_TEXT, NULL, "%s", "\n");
+	json_reset();
+	fflush(stdout);
+}
+
 int do_watch(int argc, char **argv)
 {
-	static const char * const name[] = {
-		"stats/allocations", "stats/failures", "stats/probes"
-	};
-	unsigned long long count = 0, n, v0[3], v1[3], d[3];
-	bool tty = isatty(STDOUT_FILENO);
-	struct timespec next, t0, t1;
-	double interval = 1, dt;
+	unsigned long long count = 0, n;
+	struct sample s[2];
+	struct ticker tick;
+	double interval = 1;
 	const char *val, *opt;
-	char *end, ppa[32];
-	sigset_t sigs;
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		opt = next_opt(&i, argc, argv, "ic", &val);
-		if (*opt == 'j') {
-			die(EXIT_USAGE, "\"watch\" has no JSON output");
-		} else if (*opt == 'c') {
+		opt = next_opt(&i, argc, argv, "icn", &val);
+		if (*opt == 'c' || *opt == 'n') {
 			if (!parse_count(val, &count))
-				die(EXIT_USAGE, "-c needs a positive integer, not \"%s\"", val);
-		} else {
-			errno = 0;
-			interval = strtod(val, &end);
-			if (end == val || *end || errno || !isfinite(interval) || interval <= 0 ||
-			    interval > INT_MAX)
-				die(EXIT_USAGE, "-i needs a positive number of seconds, not \"%s\"",
+				die(EXIT_USAGE, "-%c needs a positive integer, not \"%s\"", *opt,
 				    val);
+		} else if (*opt == 'i') {
+			interval = parse_interval(val);
 		}
 	}
 	check_module();
 
-	/* Ctrl-C ends the loop (and the line being redrawn) cleanly. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-
-	printf("%13s  %10s  %17s\n", "allocations/s", "failures/s", "probes/allocation");
+	ticker_start(&tick, interval);
+	sample(&s[0]);
+	if (!is_json())
+		print_header(&s[0]);
 	fflush(stdout);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	next = t0;
-	for (i = 0; i < 3; i++)
-		v0[i] = read_num(name[i]);
-	for (n = 0; !count || n < count; n++) {
-		timespec_add(&next, interval);
-		if (!sleep_until(&next, &sigs))
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		dt = timespec_diff(&t1, &t0);
-		for (i = 0; i < 3; i++) {
-			v1[i] = read_num(name[i]);
-			d[i] = delta(v1[i], v0[i]);
-			v0[i] = v1[i];
-		}
-		t0 = t1;
-		if (d[0])
-			snprintf(ppa, sizeof(ppa), "%.2f", ratio(d[2], d[0]));
-		else
-			snprintf(ppa, sizeof(ppa), "-");
-		printf("%s%13.1f  %10.1f  %17s%s", tty ? "\r" : "", d[0] / dt, d[1] / dt, ppa,
-		       tty ? "\033[K" : "\n");
-		fflush(stdout);
+	for (n = 0; (!count || n < count) && ticker_wait(&tick); n++) {
+		sample(&s[1]);
+		print_rates(&s[0], &s[1]);
+		free_ptable(&s[0].pt);
+		s[0] = s[1];
 	}
-	if (tty && n)
-		putchar('\n');
+	free_ptable(&s[0].pt);
 	return 0;
 }

@@ -46,7 +46,7 @@ if [ ! -x "$TOOL" ]; then
 	echo "Bail out! $TOOL not found (set EPHPORTCTL)"
 	exit 1
 fi
-ktap_set_plan 106
+ktap_set_plan 115
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -55,14 +55,17 @@ SYS=$tmp/sys
 PROC=$tmp/proc
 CFG=$tmp/config
 CG=$tmp/cgroup
+PARAMS=$tmp/params
 export EPHPORT_SYSFS="$SYS" EPHPORT_PROCFS="$PROC" EPHPORT_CONFIGFS="$CFG" EPHPORT_CGROUP2="$CG"
+export EPHPORT_PARAMS="$PARAMS"
 STRATEGIES="kernel sequential random-start random-pick hash double-hash random-inc"
 HAVE_JQ=$(command -v jq)
 
 # A module's view: 40000-49999, sequential, some statistics and a log.
 fixture() {
-	rm -rf "$SYS" "$PROC"
-	mkdir -p "$SYS/stats" "$PROC"
+	rm -rf "$SYS" "$PROC" "$PARAMS"
+	mkdir -p "$SYS/stats" "$PROC" "$PARAMS"
+	echo 500 >"$PARAMS/random_inc_n"
 	echo 1 >"$SYS/enabled"
 	echo "40000 49999" >"$SYS/range"
 	echo sequential >"$SYS/strategy"
@@ -136,6 +139,19 @@ has_err() { printf '%s\n' "$err" | grep -q -- "$1"; }
 file_is() { [ "$(cat "$1")" = "$2" ]; }
 jqe() { printf '%s\n' "$out" | jq -e "$1" >/dev/null; }
 
+# wait_bg - wait for the tool started in the background as $pid; $rc,
+# $out and $err as with run.  stop_bg - the same after a SIGTERM.
+wait_bg() {
+	wait "$pid"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+stop_bg() {
+	kill -TERM "$pid"
+	wait_bg
+}
+
 RANGE_ERR="ephportctl: range must be LOW HIGH with 1024 <= LOW <= HIGH <= 65535"
 NOT_LOADED="ephportctl: module not loaded ($tmp/none missing)"
 NO_ROOT="ephportctl: permission denied: run as root"
@@ -156,7 +172,8 @@ fi
 t_help() {
 	run help && ok || return 1
 	for w in status "set range" "set strategy" enable disable stats log watch reset help \
-		 "rule add" "rule del" "rule list" --json --version; do
+		 "set random-inc N" "rule add" "rule del" "rule list" "rule flush" save "-b FILE" --batch \
+		 "--format prometheus" "--pid PID" "-T" --json --version; do
 		has "$w" || return 1
 	done
 	help=$out
@@ -190,7 +207,7 @@ check "incomplete set prints the usage on stderr" t_usage
 
 t_nojson() {
 	run -j enable && fails 2 'ephportctl: "enable" has no JSON output' &&
-	run -j watch -c 1 && fails 2 'ephportctl: "watch" has no JSON output' &&
+	run -j save && fails 2 'ephportctl: "save" has no JSON output' &&
 	file_is "$SYS/enabled" 1
 }
 check "-j with a command without JSON output is refused" t_nojson
@@ -386,6 +403,22 @@ check "set range \" 40000 49999 \" in one word" set_range "40000 49999" " 40000 
 check "set range \"1024 2000 3000\" in one word is refused" bad_range "1024 2000 3000"
 check "set range \"1024${TAB}\" is refused" bad_range "1024${TAB}"
 check "set range 99999999999999999999 65535 is refused" bad_range 99999999999999999999 65535
+
+# ---- set random-inc ----
+
+t_random_inc() {
+	run set random-inc 7 && ok && [ -z "$out" ] && file_is "$PARAMS/random_inc_n" 7 &&
+	for n in 0 65536 x -1 1.5 ""; do
+		run set random-inc "$n" &&
+		fails 2 "ephportctl: random-inc must be 1..65535, not \"$n\"" || return 1
+	done &&
+	run set random-inc 5 6 && fails 2 'ephportctl: unexpected argument "6"' &&
+	file_is "$PARAMS/random_inc_n" 7 &&
+	rm "$PARAMS/random_inc_n" && run set random-inc 5 &&
+	fails 1 "ephportctl: cannot write $PARAMS/random_inc_n: No such file or directory"
+}
+check "set random-inc N writes the module parameter random_inc_n" t_random_inc
+fixture
 
 # ---- set strategy ----
 
@@ -588,81 +621,160 @@ t_log_nopid() {
 check_json "log: a pid of \"-\" is shown as it is, null in JSON" t_log_nopid
 fixture
 
+# log FILTER... - the comms of the entries shown, in order
+log_comms() {
+	run log "$@" --json && ok && printf '%s\n' "$out" | jq -r 'map(.comm) | join(",")'
+}
+t_log_filters() {
+	[ "$(log_comms --pid 123)" = curl ] && [ "$(log_comms --pid 9)" = "" ] &&
+	[ "$(log_comms --comm "my prog")" = "my prog" ] && [ "$(log_comms --comm my)" = "" ] &&
+	[ "$(log_comms --path tcp4-connect)" = curl ] &&
+	[ "$(log_comms --path tcp)" = "my prog" ] &&
+	[ "$(log_comms --path bind)" = "my prog" ] &&
+	[ "$(log_comms --path udp4)" = 'a"b\c' ] && [ "$(log_comms --path conn)" = "" ] &&
+	[ "$(log_comms --rule web)" = curl ] && [ "$(log_comms --rule -)" = 'my prog,a"b\c' ] &&
+	[ "$(log_comms --port 8080)" = curl ] && [ "$(log_comms --port 40001)" = "my prog" ] &&
+	[ "$(log_comms --path connect --port 40001)" = "" ] &&
+	[ "$(log_comms -n 2 --path bind)" = "" ] &&
+	run log --comm curl && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ] &&
+	has "^123.456789 *tcp4-connect .* curl$" &&
+	run log --pid x && fails 2 'ephportctl: --pid needs a process id, not "x"' &&
+	run log --port 0 && fails 2 'ephportctl: --port needs a port number, not "0"' &&
+	run log --port 65536 && fails 2 'ephportctl: --port needs a port number, not "65536"' &&
+	run log --rule && fails 2 'ephportctl: option "--rule" needs a value'
+}
+check_json "log --pid, --comm, --path, --rule, --port select entries" t_log_filters
+
+# -T: boot time + (CLOCK_REALTIME - CLOCK_BOOTTIME) now.
+t_log_wall() {
+	boot=$(cut -d' ' -f1 /proc/uptime)
+	printf '%s tcp-bind 0.0.0.0:40009 - 1 hash - 5 now\n' "$boot" >>"$PROC/allocations" &&
+	run log -T && ok && has "^ *wall time *path " &&
+	has "^$(date +%Y-%m-%d) [0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]\{6\} *tcp-bind .* now$" &&
+	run log -T --json && ok && jqe '
+		(.[3] | keys_unsorted == ["time", "wall_time", "path", "local", "remote",
+					  "probes", "strategy", "rule", "pid", "comm"]) and
+		(.[3].wall_time | test("^[0-9-]{10}T[0-9:]{8}\\.[0-9]{6}Z$")) and
+		((.[3].wall_time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) - now | fabs) < 5 and
+		.[3].time == '"$boot"
+}
+check_json "log -T: wall-clock times (text local, JSON UTC)" t_log_wall
+fixture
+
+# log_follow ARGS... - log -f -i 0.05 ARGS in the background; the script on
+# stdin then changes the log; SIGTERM ends it
+log_follow() {
+	"$TOOL" log -f -i 0.05 "$@" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	sleep 0.3
+	sh -e
+	sleep 0.3
+	stop_bg && ok
+}
+t_log_follow() {
+	A=$PROC/allocations
+	export A
+	log_follow --comm new <<-'EOF' &&
+	printf '130.5 udp4 0.0.0.0:40003 - 1 hash - 2 new\n' >>"$A"
+	sleep 0.2
+	printf '131.0 udp4 0.0.0.0:40004 - 1 hash - 3 new\n' >>"$A"
+	sleep 0.2
+	# The ring wraps: the oldest entries go.
+	sed -i '2,3d' "$A"
+	printf '132.0 udp4 0.0.0.0:40005 - 1 hash - 4 new\n' >>"$A"
+	EOF
+	[ "$(printf '%s\n' "$out" | grep -c "time *path")" -eq 1 ] &&
+	[ "$(printf '%s\n' "$out" | grep -c " new$")" -eq 3 ] &&
+	[ "$(printf '%s\n' "$out" | awk '/ new$/ { print $8 }' | tr '\n' ' ')" = "2 3 4 " ] &&
+	fixture && log_follow -j -n 1 <<-'EOF' &&
+	printf '140.0 tcp-bind 0.0.0.0:40006 - 1 hash - 5 later\n' >>"$A"
+	EOF
+	[ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ] &&
+	printf '%s\n' "$out" | jq -e -s 'map(.comm) == ["a\"b\\c", "later"]' >/dev/null
+}
+check_json "log -f prints new entries as they come, across a wrap; -j: one per line" t_log_follow
+fixture
+
 # ---- watch ----
 
 t_watch_pipe() {
-	run watch -i 0.05 -c 3 && ok &&
+	run watch -i 0.05 -n 3 && ok &&
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ] &&
-	has "^allocations/s *failures/s *probes/allocation$" &&
-	[ "$(printf '%s\n' "$out" | grep -c '^ *0\.0  *0\.0  *-$')" -eq 3 ] &&
-	! printf '%s' "$out" | grep -q "$(printf '\r')"
+	has "^time *allocations/s *failures/s *probes/allocation *tcp4-connect/s *tcp6-connect/s *tcp-bind/s *udp4/s *udp6/s$" &&
+	[ "$(printf '%s\n' "$out" | grep -c '^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]  *0\.0  *0\.0  *-  *0\.0  *0\.0  *0\.0  *0\.0  *0\.0$')" -eq 3 ] &&
+	! printf '%s' "$out" | grep -q "$(printf '\r')" &&
+	run watch -i 0.05 -c 2 && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ]
 }
-check "watch -c 3 prints one plain line per interval when piped" t_watch_pipe
+check "watch -n 3: a header, then one line per interval with its time" t_watch_pipe
 
-# watch_change ALLOCATIONS PROBES FAILURES AWK-TEST - change the counters once
-# during a one-second interval of watch, then test its line
-watch_change() {
-	"$TOOL" watch -i 1 -c 1 >"$tmp/out" 2>"$tmp/err" &
-	pid=$!
-	# The header is printed just before the first sample is taken.
-	i=0
-	until [ -s "$tmp/out" ] || [ $i -gt 100 ]; do
-		sleep 0.02
-		i=$((i + 1))
-	done
-	sleep 0.2
-	echo "$1" >"$SYS/stats/allocations"
-	echo "$2" >"$SYS/stats/probes"
-	echo "$3" >"$SYS/stats/failures"
-	wait $pid
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-	ok && printf '%s\n' "$out" | tail -1 | awk "{ exit !($4) }"
+# proc_stats PATH ALLOCATIONS FAILURES PROBES - set a path's counters in
+# this namespace's statistics
+proc_stats() {
+	awk -v p="$1" -v a="$2" -v f="$3" -v q="$4" \
+		'$1 == p { $2 = a; $3 = f; $4 = q } { print }' "$PROC/stats" >"$tmp/stats" &&
+	mv "$tmp/stats" "$PROC/stats"
 }
-# 10 more allocations with 35 probes, 2 more failures
+
+# watch_change ARGS -- PATH ALLOC FAIL PROBES - change a path's counters once
+# during a one-second interval of watch ARGS -i 1 -n 1
+watch_change() {
+	"$TOOL" watch -i 1 -n 1 "$@" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	# The first sample is taken at once.
+	sleep 0.3
+	proc_stats "$WPATH" "$WALLOC" "$WFAIL" "$WPROBES"
+	wait_bg && ok
+}
+# tcp-bind: 10 more allocations with 35 probes, 2 more failures
 # shellcheck disable=SC2016
 t_watch_rates() {
-	watch_change 1033 2081 3 '$1 > 9 && $1 < 10.5 && $2 > 1.8 && $2 < 2.1 && $3 == "3.50"'
+	WPATH=tcp-bind WALLOC=13 WFAIL=2 WPROBES=40
+	watch_change && printf '%s\n' "$out" | tail -1 |
+	awk '{ exit !($2 > 9 && $2 < 10.5 && $3 > 1.8 && $3 < 2.1 && $4 == "3.50" &&
+		     $5 == "0.0" && $7 > 9 && $7 < 10.5) }'
 }
-check "watch computes allocations/s, failures/s and probes per allocation" t_watch_rates
+check "watch: this namespace's allocations/s, failures/s, probes/allocation, per path" t_watch_rates
 fixture
 
 # After a reset, the counters' new values are the growth.
 # shellcheck disable=SC2016
 t_watch_reset() {
-	watch_change 5 10 0 '$1 > 4.5 && $1 < 5.3 && $2 == 0 && $3 == "2.00"'
+	WPATH=tcp4-connect WALLOC=5 WFAIL=0 WPROBES=10
+	watch_change && printf '%s\n' "$out" | tail -1 |
+	awk '{ exit !($2 > 4.5 && $2 < 5.3 && $3 == 0 && $4 == "2.00" && $5 > 4.5) }'
 }
 check "watch across a reset of the counters" t_watch_reset
 fixture
 
-t_watch_tty() {
-	script -qec "$TOOL watch -i 0.05 -c 2" /dev/null </dev/null >"$tmp/tty" 2>&1 &&
-	grep -q "$(printf '\r *0.0  *0.0  *-\033\\[K')" "$tmp/tty" &&
-	[ "$(tr -cd '\033' <"$tmp/tty" | wc -c)" -eq 2 ]
+t_watch_json() {
+	WPATH=udp4 WALLOC=11 WFAIL=0 WPROBES=21
+	watch_change --json && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && jqe '
+		(keys_unsorted == ["time", "interval", "allocations_per_s", "failures_per_s",
+				   "probes_per_allocation", "paths"]) and
+		(.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$")) and
+		.interval > 0.9 and .allocations_per_s > 9 and .probes_per_allocation == 2 and
+		(.paths | keys_unsorted == ["tcp4-connect", "tcp6-connect", "tcp-bind", "udp4",
+					    "udp6"]) and
+		.paths.udp4.allocations_per_s > 9 and .paths.udp4.failures_per_s == 0 and
+		.paths["tcp-bind"].allocations_per_s == 0' &&
+	run -j watch -i 0.05 -n 3 && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ] &&
+	printf '%s\n' "$out" | jq -e -s 'length == 3 and
+		all(.[]; .probes_per_allocation == null)' >/dev/null
 }
-if command -v script >/dev/null; then
-	check "watch redraws one line in place on a terminal" t_watch_tty
-else
-	ktap_test_skip "watch redraws one line in place on a terminal (no script)"
-fi
+check_json "watch --json: one object per line" t_watch_json
+fixture
 
 t_watch_signal() {
 	"$TOOL" watch -i 0.05 >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	sleep 0.3
-	kill -TERM $pid
-	wait $pid
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-	ok && [ "$(printf '%s\n' "$out" | wc -l)" -ge 2 ]
+	stop_bg && ok && [ "$(printf '%s\n' "$out" | wc -l)" -ge 2 ]
 }
-check "watch without -c runs until SIGTERM, then exits 0" t_watch_signal
+check "watch without -n runs until SIGTERM, then exits 0" t_watch_signal
 
 t_watch_bad_i() {
 	for i in 0 -1 abc "" 0.5x nan inf 1e400; do
-		run watch -i "$i" -c 1 &&
+		run watch -i "$i" -n 1 &&
 		fails 2 "ephportctl: -i needs a positive number of seconds, not \"$i\"" || return 1
 	done
 	run watch -i && fails 2 'ephportctl: option "-i" needs a value'
@@ -671,11 +783,14 @@ check "watch -i rejects 0, -1, abc, empty, 0.5x, nan, inf, 1e400, nothing" t_wat
 
 t_watch_bad_c() {
 	for c in 0 -2 x 1.5; do
-		run watch -c "$c" && fails 2 "ephportctl: -c needs a positive integer, not \"$c\"" ||
+		run watch -n "$c" && fails 2 "ephportctl: -n needs a positive integer, not \"$c\"" ||
 			return 1
 	done
+	rm "$PROC/stats" && run watch -n 1 &&
+	fails 1 "ephportctl: cannot read $PROC/stats: No such file or directory"
 }
-check "watch -c rejects 0, -2, x, 1.5" t_watch_bad_c
+check "watch -n rejects 0, -2, x, 1.5; no statistics: an error" t_watch_bad_c
+fixture
 
 # ---- rules ----
 
@@ -1070,6 +1185,104 @@ t_rule_set() {
 	run rule set web && [ "$rc" -eq 2 ] && has_err "^Usage: ephportctl rule set NAME"
 }
 check "rule set NAME KEYWORD VALUE...: checked first, - unsets" t_rule_set
+
+# ---- save and -b (batch) ----
+
+t_save() {
+	list_fixture
+	echo "my cgroup" >"$CFG/rules/alpha/cgroup"
+	run save && ok && printf '%s\n' "$out" >"$tmp/want" && cat >"$tmp/expect" <<-EOF &&
+	# ephportctl -b FILE applies this (ephportctl save, $(cat "$VERSION_FILE"))
+	set range 40000 49999
+	set strategy sequential
+	set random-inc 500
+	rule flush
+	rule add first uid 0 range 40000 40099 priority 5
+	rule add alpha cgroup "my cgroup" priority 100
+	rule disable alpha
+	# netns 4026532000: an inode number, valid until the namespace goes
+	rule add web cgroup /test/a uid 1000-1999 netns 4026532000 proto tcp path connect range 50000 50009 strategy sequential priority 100
+	enable
+	EOF
+	diff -u "$tmp/expect" "$tmp/want" >&2 &&
+	run save "$tmp/saved" && ok && [ -z "$out" ] && cmp -s "$tmp/saved" "$tmp/want" &&
+	echo auto >"$SYS/range" && echo 0 >"$SYS/enabled" && rm -rf "$CFG/rules"/* &&
+	run save && ok && has "^set range auto$" && has "^disable$" && ! has "^rule add" &&
+	chmod 0444 "$PARAMS/random_inc_n" && run save && ok && ! has random-inc &&
+	make_rule old "netns=4026532001 (gone)" && run save && ok &&
+	has "^# netns 4026532001 (gone): the namespace is gone$" &&
+	has '^# rule add old netns "4026532001 (gone)" priority 100$' &&
+	has "^# rule disable old$" &&
+	run save "$tmp/no/such" &&
+	fails 1 "ephportctl: cannot write $tmp/no/such: No such file or directory" &&
+	run save a b && fails 2 'ephportctl: unexpected argument "b"'
+}
+check "save prints the settings and the rules as commands" t_save
+
+# Save, change everything, restore with -b, save again: the same file.
+t_batch_roundtrip() {
+	fixture
+	list_fixture
+	mkdir -p "$CG/my cgroup" && echo "/my cgroup" >"$CFG/rules/alpha/cgroup" &&
+	cfs save "$tmp/saved" && ok &&
+	echo "41000 41999" >"$SYS/range" && echo hash >"$SYS/strategy" &&
+	echo 9 >"$PARAMS/random_inc_n" &&
+	echo 0 >"$SYS/enabled" && make_rule extra && echo 7 >"$CFG/rules/web/priority" &&
+	rm -r "$CFG/rules/first" &&
+	cfs save "$tmp/changed" && ok && ! cmp -s "$tmp/saved" "$tmp/changed" &&
+	cfs -b "$tmp/saved" && ok && [ -z "$out" ] &&
+	cfs save "$tmp/again" && ok && cmp "$tmp/saved" "$tmp/again" >&2 &&
+	file_is "$SYS/range" "40000 49999" && file_is "$SYS/enabled" 1 &&
+	file_is "$PARAMS/random_inc_n" 500 && [ ! -e "$CFG/rules/extra" ] &&
+	cfs --batch - <"$tmp/changed" && ok && cfs save && ok &&
+	[ "$out" = "$(cat "$tmp/changed")" ]
+}
+check_cfs "save, change, -b restores, save again: the same file" t_batch_roundtrip
+
+# batch_in TEXT - -b - with the lines of TEXT (printf's format) on stdin
+batch_in() {
+	# shellcheck disable=SC2059
+	printf "$1" >"$tmp/in"
+	cfs -b - <"$tmp/in"
+}
+t_batch_error() {
+	fixture
+	list_fixture
+	cat >"$tmp/batch" <<-'EOF'
+	# a comment, then a blank line
+
+	ephportctl set range 41000-41999
+	set strategy 'hash'   # a comment after the words
+	set strategy bogus
+	disable
+	EOF
+	cfs -b "$tmp/batch" &&
+	fails 2 "ephportctl: $tmp/batch:5: unknown strategy \"bogus\" (available: $STRATEGIES)" &&
+	file_is "$SYS/range" "41000 41999" && file_is "$SYS/strategy" hash &&
+	file_is "$SYS/enabled" 1 &&
+	batch_in 'enable\nrule frob x\ndisable\n' && [ "$rc" -eq 2 ] &&
+	has_err "^stdin:2: incomplete command$" && has_err "^Usage: ephportctl rule COMMAND" &&
+	file_is "$SYS/enabled" 1 &&
+	batch_in 'frob\n' &&
+	fails 2 'stdin:1: Command "frob" is unknown, try "ephportctl help".' &&
+	batch_in 'rule add web\ndisable\n' &&
+	fails 1 'ephportctl: stdin:1: rule "web" exists' && file_is "$SYS/enabled" 1 &&
+	batch_in 'set range "1 2\n' &&
+	fails 2 'ephportctl: stdin:1: unterminated quote' &&
+	batch_in 'status\nstats\n' && ok && has "^strategy: *hash$" &&
+	has "^path *allocations" &&
+	run -b "$tmp/none" && fails 1 "ephportctl: cannot read $tmp/none: No such file or directory" &&
+	run -b && fails 2 'ephportctl: -b needs one FILE (- for stdin)' &&
+	run -b x y && fails 2 'ephportctl: -b needs one FILE (- for stdin)'
+}
+check_cfs "-b stops at the first bad line with FILE:LINE, the lines before applied" t_batch_error
+
+t_rule_flush() {
+	list_fixture
+	cfs rule flush && ok && no_rules && cfs rule flush && ok &&
+	run rule flush x && fails 2 'ephportctl: unexpected argument "x"'
+}
+check_cfs "rule flush deletes every rule" t_rule_flush
 rules_fixture
 rules_fixture
 
@@ -1165,6 +1378,52 @@ t_stats_rules_json() {
 check_json "stats --json has the rules; none: [] and no text table" t_stats_rules_json
 fixture
 
+# The text format of node_exporter's textfile collector: every sample line
+# is NAME{LABELS} VALUE of a metric announced by # HELP and # TYPE.
+prom_valid() {
+	printf '%s\n' "$out" | awk '
+		/^# HELP ephport_[a-z_]+ ./ { help[$3] = 1; next }
+		/^# TYPE ephport_[a-z_]+ (counter|gauge|histogram)$/ { type[$3] = $4; next }
+		{
+			if (!match($0, /^ephport_[a-z_]+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? [0-9]+$/))
+				exit 1
+			m = $0; sub(/[{ ].*/, "", m); base = m
+			sub(/_(bucket|sum|count)$/, "", base)
+			if (!(m in type) && type[base] != "histogram") exit 1
+			if (!(m in help) && !(base in help)) exit 1
+		}'
+}
+t_stats_prometheus() {
+	rule_stats
+	run stats --format prometheus && ok && prom_valid &&
+	has '^# TYPE ephport_allocations_total counter$' &&
+	has '^ephport_allocations_total{path="tcp4-connect"} 20$' &&
+	has '^ephport_failures_total{path="tcp4-connect"} 1$' &&
+	has '^ephport_probes_total{path="tcp-bind"} 5$' &&
+	has '^ephport_max_probes{path="tcp4-connect"} 1000$' &&
+	has '^# TYPE ephport_probes_per_allocation histogram$' &&
+	has '^ephport_probes_per_allocation_bucket{path="tcp-bind",le="1"} 1$' &&
+	has '^ephport_probes_per_allocation_bucket{path="tcp-bind",le="3"} 3$' &&
+	has '^ephport_probes_per_allocation_bucket{path="tcp-bind",le="1023"} 3$' &&
+	has '^ephport_probes_per_allocation_bucket{path="tcp4-connect",le="+Inf"} 21$' &&
+	has '^ephport_probes_per_allocation_sum{path="tcp4-connect"} 1020$' &&
+	has '^ephport_probes_per_allocation_count{path="tcp4-connect"} 21$' &&
+	[ "$(printf '%s\n' "$out" | grep -c 'le="+Inf"')" -eq 5 ] &&
+	has '^ephport_enabled 1$' &&
+	has '^ephport_rule_enabled{rule="batch"} 0$' &&
+	has '^ephport_rule_allocations_total{rule="web"} 20$' &&
+	has '^ephport_rule_max_probes{rule="web"} 1000$' &&
+	! has future && ! has 77 &&
+	run stats --format p && ok && prom_valid &&
+	run stats --format json && ok && jqe '.paths["tcp4-connect"].allocations == 20' &&
+	run stats --format yaml &&
+	fails 2 'ephportctl: --format must be text, json or prometheus, not "yaml"' &&
+	run -j stats --format prometheus &&
+	fails 2 'ephportctl: --format prometheus and --json exclude each other'
+}
+check_json "stats --format prometheus: counters, gauges, a histogram, per rule" t_stats_prometheus
+fixture
+
 # ---- bash completion ----
 
 # complete WORDS... - COMPREPLY for completing the last word, one per line
@@ -1175,18 +1434,23 @@ complete_words() {
 }
 t_completion() {
 	[ "$(complete_words ephportctl "" | sort | tr '\n' ' ')" = \
-	  "disable enable help log reset rule set stats status watch " ] &&
-	[ "$(complete_words ephportctl s | sort | tr '\n' ' ')" = "set stats status " ] &&
-	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy " ] &&
+	  "disable enable help log reset rule save set stats status watch " ] &&
+	[ "$(complete_words ephportctl s | sort | tr '\n' ' ')" = "save set stats status " ] &&
+	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy random-inc " ] &&
 	[ "$(complete_words ephportctl -j set strategy random- | tr '\n' ' ')" = \
 	  "random-start random-pick random-inc " ] &&
 	[ "$(complete_words ephportctl set range "" | tr '\n' ' ')" = "auto " ] &&
-	[ "$(complete_words ephportctl log - | sort | tr '\n' ' ')" = \
-	  "--json --pretty -j -n -p " ] &&
+	[ "$(complete_words ephportctl log -- | sort | tr '\n' ' ')" = \
+	  "--comm --follow --json --path --pid --port --pretty --rule --wall " ] &&
+	[ "$(complete_words ephportctl log --path c | tr '\n' ' ')" = "connect " ] &&
+	[ "$(complete_words ephportctl stats --format p | tr '\n' ' ')" = "prometheus " ] &&
+	[ "$(complete_words ephportctl watch - | tr '\n' ' ')" = "-i -n -j --json -p --pretty " ] &&
+	[ "$(complete_words ephportctl -b "$here/ephportctl_test." | tr '\n' ' ')" = \
+	  "$here/ephportctl_test.sh " ] &&
 	[ "$(complete_words ephportctl watch -i "" | wc -w)" -eq 0 ] &&
 	[ "$(complete_words ephportctl --j | tr '\n' ' ')" = "--json " ] &&
 	[ "$(complete_words ephportctl --p | tr '\n' ' ')" = "--pretty " ] &&
-	[ "$(complete_words ephportctl s "" | tr '\n' ' ')" = "range strategy " ] &&
+	[ "$(complete_words ephportctl s "" | tr '\n' ' ')" = "range strategy random-inc " ] &&
 	[ "$(complete_words ephportctl se st random-s | tr '\n' ' ')" = "random-start " ] &&
 	[ "$(complete_words ephportctl st "" | tr '\n' ' ')" = "-j --json -p --pretty " ]
 }
@@ -1194,7 +1458,7 @@ t_completion_rules() {
 	rules_fixture
 	make_rule web && make_rule batch &&
 	[ "$(complete_words ephportctl rule "" | tr '\n' ' ')" = \
-	  "add del list show set enable disable " ] &&
+	  "add del list show set enable disable flush " ] &&
 	[ "$(complete_words ephportctl rule show "" | sort | tr '\n' ' ')" = "batch web " ] &&
 	[ "$(complete_words ephportctl rule set web "" | tr '\n' ' ')" = \
 	  "cgroup uid netns proto path range strategy priority " ] &&
