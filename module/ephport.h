@@ -14,7 +14,6 @@
 
 #include "core.h"
 
-#define EPHPORT_VERSION		"0.1.0"
 
 /* The allocation paths, in the order the statistics show them. */
 enum ephport_path {

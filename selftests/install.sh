@@ -24,6 +24,7 @@ copy_sources() { # copy_sources DIR
 modinfo_ok() { # modinfo_ok KO RELEASE
 	[ -n "$1" ] &&
 	/sbin/modinfo -F name "$1" | grep -qx ephport &&
+	/sbin/modinfo -F version "$1" | grep -qx "$(cat "$top/VERSION")" &&
 	/sbin/modinfo -F vermagic "$1" | grep -q "^$2 " &&
 	/sbin/modinfo -F parm "$1" | grep -q '^range:' &&
 	/sbin/modinfo -F parm "$1" | grep -q '^strategy:'
@@ -44,7 +45,10 @@ unit_ok() { # unit_ok DESTDIR
 	  { ! grep -v 'modprobe\|ephportctl\|Failed to prepare' ; }; }
 }
 
-ktap_set_plan $(($(echo $series | wc -w) * 7))
+ktap_set_plan $(($(echo $series | wc -w) * 7 + 1))
+# dkms.conf is read by dkms as it is: its version is checked against VERSION.
+ktap_test_result "dkms.conf's PACKAGE_VERSION is VERSION's" \
+	test "$version" = "$(cat "$top/VERSION")"
 for s in $series; do
 	kdir=$("$top/selftests/qemu/fetch-kernel.sh" "$s")/build
 	rel=$(basename "$(readlink -f "$kdir")" | sed 's/^linux-headers-//')
@@ -66,7 +70,7 @@ for s in $series; do
 		unit_ok "$dest"
 	ktap_test_result "$s: depmod knows the installed module" \
 		grep -q 'updates/module/ephport.ko' "$dest/lib/modules/$rel/modules.dep"
-	ktap_test_result "$s: modinfo shows vermagic $rel and the parameters" \
+	ktap_test_result "$s: modinfo shows vermagic $rel, the VERSION and the parameters" \
 		modinfo_ok "$ko" "$rel"
 
 	make -s -C "$tmp/src-$s" uninstall DESTDIR="$dest" KDIR="$kdir" >"$tmp/log" 2>&1

@@ -43,7 +43,7 @@ done
 for kdir in "$@"; do
 	tmp=$(mktemp -d)
 	mkdir -p "$tmp/module"
-	cp Kbuild "$tmp/"
+	cp Kbuild VERSION "$tmp/"
 	cp module/*.[ch] module/Kbuild "$tmp/module/"
 	rm -f "$tmp/module/ephport.mod.c"
 	out=$(make -s -C "$kdir" M="$tmp" C=2 modules 2>&1 |

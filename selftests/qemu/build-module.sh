@@ -15,7 +15,7 @@ name=${3:-ephport}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
 mkdir -p "$out/module"
-cp -p "$top/Kbuild" "$out/"
+cp -p "$top/Kbuild" "$top/VERSION" "$out/"
 # Copy only sources: what an in-place build generated (objects, *.mod.c
 # made by another kernel's modpost) must not leak in.
 for f in "$top"/module/*.[ch] "$top"/module/Kbuild; do
