@@ -72,6 +72,8 @@ stock() {
 			for c in $(failed_cases "$out"); do
 				echo "$name: $c"
 			done >"$TMP/$name.skipped"
+			[ -s "$TMP/$name.cases" ] || [ -s "$TMP/$name.skipped" ] ||
+				echo "$name (exit $rc, no case ran)" >"$TMP/$name.skipped"
 		elif [ "$rc" = 0 ]; then
 			echo all >"$TMP/$name.cases"
 		else
