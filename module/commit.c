@@ -7,9 +7,9 @@
  *
  *  - connect(): the original inet{,6}_hash_connect() runs with a one-port
  *    range, which the range hook answers for this socket only;
- *  - TCP bind(0) and listen(): the original inet_csk_get_port() binds the
- *    candidate, with SO_REUSEADDR and SO_REUSEPORT masked so that a port is
- *    only shared where the stock autobind would share it;
+ *  - TCP bind(0) and listen(): the original inet_csk_get_port() binds a
+ *    candidate the stock autobind would take (its conflict rules read
+ *    here, since the explicit bind() shares more);
  *  - UDP: the original udp_lib_get_port() binds the candidate (its conflict
  *    rules are the same for explicit and automatic ports).
  */
@@ -17,11 +17,13 @@
 
 #include <linux/hash.h>
 #include <linux/sched.h>
+#include <net/addrconf.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
+#include <net/sock_reuseport.h>
 #include <net/udp.h>
 
 #include "compat.h"
@@ -309,22 +311,127 @@ static int ephport_inet6_hash_connect(struct inet_timewait_death_row *dr,
 	return ret;
 }
 
+/*
+ * What the stock autobind (inet_csk_find_open_port()) holds against @sk2,
+ * bound to the port @sk considers: inet_bind_conflict() with reuseport_ok
+ * false.  On the first pass every socket bound there conflicts; on the
+ * relaxed pass of net.ipv4.ip_autobind_reuse, one that, like @sk, has
+ * SO_REUSEADDR and is not listening does not, unless the two could also
+ * share the port through SO_REUSEPORT (both could then listen() on it).
+ * Only sockets whose device and address overlap @sk's count.
+ */
+static bool ephport_autobind_conflict(const struct sock *sk, struct sock *sk2,
+				      kuid_t uid, bool relax, bool reuseport_cb_ok)
+{
+	int dev2 = READ_ONCE(sk2->sk_bound_dev_if);
+
+	if (sk2 == sk)
+		return false;
+	if (sk->sk_bound_dev_if && dev2 && sk->sk_bound_dev_if != dev2)
+		return false;
+	if (relax && sk->sk_reuse && sk2->sk_reuse &&
+	    sk2->sk_state != TCP_LISTEN &&
+	    !(sk->sk_reuseport && sk2->sk_reuseport && reuseport_cb_ok &&
+	      (sk2->sk_state == TCP_TIME_WAIT ||
+	       uid_eq(uid, sock_i_uid(sk2)))))
+		return false;
+	return inet_rcv_saddr_equal(sk, sk2, true);
+}
+
+/*
+ * Whether a socket bound to @tb's port conflicts with @sk: the sockets,
+ * TIME_WAIT ones included, are on the bind bucket's owners list before 6.8
+ * and on the owners lists of its bhash2 buckets since.
+ */
+static bool ephport_bucket_conflict(const struct sock *sk,
+				    const struct inet_bind_bucket *tb,
+				    kuid_t uid, bool relax, bool reuseport_cb_ok)
+{
+	struct sock *sk2;
+#ifdef EPHPORT_HAVE_TB_BHASH2
+	struct inet_bind2_bucket *tb2;
+
+	hlist_for_each_entry(tb2, &tb->bhash2, bhash_node) {
+		sk_for_each_bound(sk2, &tb2->owners) {
+			if (ephport_autobind_conflict(sk, sk2, uid, relax,
+						      reuseport_cb_ok))
+				return true;
+		}
+	}
+#else
+	sk_for_each_bound(sk2, &tb->owners) {
+		if (ephport_autobind_conflict(sk, sk2, uid, relax, reuseport_cb_ok))
+			return true;
+	}
+#endif
+	return false;
+}
+
+/*
+ * Whether the stock autobind would pass over @port for @sk, on its first
+ * pass or (@relax) its relaxed one: the sockets bound to the port are read
+ * under the bind bucket's lock, as the stock code reads them.
+ */
+static bool ephport_autobind_busy(struct sock *sk, int port, bool relax)
+{
+	struct inet_hashinfo *hinfo = tcp_or_dccp_get_hashinfo(sk);
+	int l3mdev = inet_sk_bound_l3mdev(sk);
+	kuid_t uid = sock_i_uid(sk);
+	struct inet_bind_hashbucket *head;
+	struct net *net = sock_net(sk);
+	struct sock_reuseport *reuseport_cb;
+	struct inet_bind_bucket *tb;
+	bool busy = false, cb_ok;
+
+	rcu_read_lock();
+	reuseport_cb = rcu_dereference(sk->sk_reuseport_cb);
+	cb_ok = !reuseport_cb || READ_ONCE(reuseport_cb->num_closed_socks);
+	rcu_read_unlock();
+
+	head = &hinfo->bhash[inet_bhashfn(net, port, hinfo->bhash_size)];
+	spin_lock_bh(&head->lock);
+	inet_bind_bucket_for_each(tb, &head->chain) {
+		if (net_eq(ib_net(tb), net) && tb->port == port &&
+		    tb->l3mdev == l3mdev) {
+			busy = ephport_bucket_conflict(sk, tb, uid, relax, cb_ok);
+			break;
+		}
+	}
+	spin_unlock_bh(&head->lock);
+	return busy;
+}
+
+/*
+ * One pass of the autobind over the strategy's candidates.  A candidate the
+ * stock autobind would take is bound by the original inet_csk_get_port(),
+ * with the socket's own flags: its checks are those of an explicit bind(),
+ * never stricter than the autobind's.  Should a socket have come to the
+ * port meanwhile, so that the autobind would no longer take it, the port
+ * is let go again, as if that socket had come first.
+ */
 static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
 			     void (*begin)(struct ephport_walk *w,
 					   const struct ephport_req *req),
-			     const struct ephport_req *req, u32 *off, u32 *probes)
+			     const struct ephport_req *req, bool relax,
+			     u32 *off, u32 *probes)
 {
 	struct ephport_walk w;
 	int port;
 
 	ephport_walk_begin(&w, begin, req);
-	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_TCP, req->low);
+	/* The relaxed pass looks for ports in use: the index would not help. */
+	if (!relax)
+		ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_TCP, req->low);
 	while (ephport_next_port(&w, req, sock_net(sk), off, &port)) {
 		int released = atomic_read(&en->released);
 
 		(*probes)++;
-		if (!orig_inet_csk_get_port(sk, port))
-			return 0;
+		if (!ephport_autobind_busy(sk, port, relax) &&
+		    !orig_inet_csk_get_port(sk, port)) {
+			if (!ephport_autobind_busy(sk, port, relax))
+				return 0;
+			orig_inet_put_port(sk);
+		}
 		ephport_index_learn(en, EPHPORT_PROTO_TCP, port, released);
 		cond_resched();
 	}
@@ -332,19 +439,48 @@ static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
 }
 
 /*
- * TCP bind(0) and listen() autobind.  An explicit bind() may share a port
- * that the stock autobind would not (SO_REUSEADDR between non-listening
- * sockets, SO_REUSEPORT); with both flags masked, inet_csk_get_port() takes
- * a candidate only where no socket conflicts, as the autobind's first pass
- * does.  The caller holds the socket lock, as setsockopt() would.  If that
- * fails and net.ipv4.ip_autobind_reuse allows it, a second pass lets
- * SO_REUSEADDR share, as the stock second pass does.
+ * One pass over the range.  The stock order ("kernel" strategy) tries the
+ * lower half of the range first for a socket with SO_REUSEADDR, then the
+ * upper half, each in its own stock order.
+ */
+static int ephport_bind_pass(struct sock *sk, struct ephport_net *en,
+			     void (*begin)(struct ephport_walk *w,
+					   const struct ephport_req *req),
+			     const struct ephport_req *req, bool relax,
+			     u32 *off, u32 *probes)
+{
+	struct ephport_req half = *req;
+	int ret;
+
+	if (begin != ephport_kernel_bind_begin ||
+	    sk->sk_reuse != SK_CAN_REUSE || req->n < 4)
+		return ephport_bind_walk(sk, en, begin, req, relax, off, probes);
+
+	/* As inet_csk_find_open_port(): the lower half is even-sized. */
+	half.n = (req->n >> 2) << 1;
+	ret = ephport_bind_walk(sk, en, begin, &half, relax, off, probes);
+	if (!ret)
+		return 0;
+	half.low = req->low + half.n;
+	half.n = req->n - half.n;
+	ret = ephport_bind_walk(sk, en, begin, &half, relax, off, probes);
+	if (!ret)
+		*off += req->n - half.n;
+	return ret;
+}
+
+/*
+ * TCP bind(0) and listen() autobind, as inet_csk_find_open_port() does it
+ * but over the strategy's candidates: a first pass takes a port no socket
+ * is bound to (with an overlapping address), and if none is left and
+ * net.ipv4.ip_autobind_reuse allows it, a relaxed pass lets SO_REUSEADDR
+ * share a port, never with a socket the new one could also share it with
+ * through SO_REUSEPORT.  The caller holds the socket lock.
  */
 static int ephport_tcp_bind(struct sock *sk)
 {
 	struct ephport_alloc a = { .path = EPHPORT_TCP_BIND, .sk = sk };
 	void (*begin)(struct ephport_walk *w, const struct ephport_req *req);
-	unsigned char reuse, reuseport;
 	struct ephport_policy pol;
 	struct ephport_net *en;
 	struct ephport_req req;
@@ -372,25 +508,19 @@ static int ephport_tcp_bind(struct sock *sk)
 			goto out;
 		}
 		/*
-		 * The stock function reads the range inline: with a fixed
-		 * range, follow its order here instead.
+		 * The stock function reads the range inline (6.12): with a
+		 * fixed range, follow its order here instead.
 		 */
 		begin = ephport_kernel_bind_begin;
 	}
 
 	ephport_req_init(&req, en, sk, EPHPORT_TCP_BIND, low, high);
-	reuse = sk->sk_reuse;
-	reuseport = sk->sk_reuseport;
-	sk->sk_reuse = SK_NO_REUSE;
-	sk->sk_reuseport = 0;
-	a.result = ephport_bind_walk(sk, en, begin, &req, &off, &a.probes);
-	if (a.result && reuse == SK_CAN_REUSE &&
-	    READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_autobind_reuse)) {
-		sk->sk_reuse = reuse;
-		a.result = ephport_bind_walk(sk, en, begin, &req, &off, &a.probes);
-	}
-	sk->sk_reuse = reuse;
-	sk->sk_reuseport = reuseport;
+	a.result = ephport_bind_pass(sk, en, begin, &req, false, &off, &a.probes);
+	/* Without SO_REUSEADDR, the relaxed pass would find nothing more. */
+	if (a.result && sk->sk_reuse &&
+	    READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_autobind_reuse))
+		a.result = ephport_bind_pass(sk, en, begin, &req, true, &off,
+					     &a.probes);
 	if (!a.result && a.strategy->commit)
 		a.strategy->commit(&req, off, a.probes);
 out:

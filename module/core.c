@@ -19,6 +19,7 @@ void ephport_walk_init(struct ephport_walk *w, u32 n, u32 start, u32 stride)
 	w->maxpicks = 0;
 	w->busy = NULL;
 	w->low = 0;
+	w->zero = 0;
 }
 
 /*
@@ -152,7 +153,7 @@ again:
 				w->next -= w->n;
 		}
 		if (!ephport_walk_picked(w, off)) {
-			*offset = off;
+			*offset = off ? off : w->zero;
 			return true;
 		}
 	}
@@ -321,15 +322,24 @@ void ephport_random_inc_commit(const struct ephport_req *r, u32 off, u32 probes)
 }
 
 /*
- * The stock bind(0) order, used by the "kernel" strategy when a fixed range
- * replaces the sysctl one: a random odd offset, every other port, then the
- * other parity (so that bind() and connect() do not compete for the same
- * ports first).
+ * The stock bind(0) order (inet_csk_find_open_port()), used by the "kernel"
+ * strategy when a fixed range replaces the sysctl one: a random odd offset,
+ * every other port, then the other parity from the offset just below (so
+ * that bind() and connect() do not compete for the same ports first).
+ *
+ * Like the stock code, the walk covers n rounded down to even: in a range
+ * of odd size, the even scan wraps past the last port only once it is
+ * beyond it, so that the last port takes the place of offset 0 when the
+ * scan starts above 0, and one port (the last, or offset 0) is never
+ * tried.  The caller splits the range in halves for SO_REUSEADDR, as the
+ * stock code does.
  */
 void ephport_kernel_bind_begin(struct ephport_walk *w, const struct ephport_req *r)
 {
-	/* As the stock code: odd, below n rounded down to even. */
-	u32 start = r->n > 1 ? ephport_below(r->n & ~1U) | 1 : 0;
+	u32 n = r->n > 1 ? r->n & ~1U : r->n;
+	u32 start = n > 1 ? ephport_below(n) | 1 : 0;
 
-	ephport_walk_init(w, r->n, start, 2);
+	ephport_walk_init(w, n, start, 2);
+	if (n < r->n && start > 1)
+		w->zero = n;
 }

@@ -16,7 +16,9 @@
  *    random phase already handed out.
  *
  * That makes every strategy complete: when a usable port exists, the walk
- * reaches it.
+ * reaches it.  The one exception is the stock bind(0) order of the
+ * "kernel" strategy, which, like the stock code, leaves one port of a range
+ * of odd size out (see ephport_kernel_bind_begin()).
  *
  * With an occupancy index (a bitmap of the ports believed held, set with
  * ephport_walk_set_index()), the walk first hands out, in the same order,
@@ -99,6 +101,7 @@ struct ephport_walk {
 	u16 picks[EPHPORT_PICKS_MAX];
 	const unsigned long *busy;	/* the index, by port number, or NULL */
 	u32 low;
+	u32 zero;		/* handed out in place of offset 0 */
 };
 
 /* A strategy's begin(): sets up the walk of one allocation. */

@@ -343,6 +343,84 @@ TEST_F(alloc, autobind_reuse)
 	}
 }
 
+/* A TCP socket of the effective user @euid (0: this one) with the options. */
+static int reuse_socket(int family, uid_t euid, int reuseaddr, int reuseport)
+{
+	int fd;
+
+	if (euid && seteuid(euid))
+		return -errno;
+	fd = ep_socket(family, SOCK_STREAM);
+	if (euid && seteuid(0))
+		return -errno;
+	if (fd >= 0 && (ep_set_int(fd, SOL_SOCKET, SO_REUSEADDR, reuseaddr) ||
+			ep_set_int(fd, SOL_SOCKET, SO_REUSEPORT, reuseport))) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/*
+ * With every port taken and net.ipv4.ip_autobind_reuse set, bind(0) shares
+ * a port held by SO_REUSEADDR, but never one both sockets could then
+ * listen() on through SO_REUSEPORT: not between two sockets of one user
+ * with both options, yes between two users (only one of them can listen).
+ * The rules of the stock relaxed autobind, tried as the kernel's own
+ * reuseaddr_ports_exhausted does.
+ */
+TEST_F(alloc, autobind_reuse_reuseport)
+{
+	static const struct {
+		int reuseaddr[2], reuseport[2];
+		bool same_user_shares;
+	} cases[] = {
+		{ { 1, 1 }, { 0, 0 }, true },
+		{ { 1, 1 }, { 0, 1 }, true },
+		{ { 1, 1 }, { 1, 0 }, true },
+		{ { 1, 1 }, { 1, 1 }, false },
+		{ { 1, 0 }, { 1, 1 }, false },	/* the second has no SO_REUSEADDR */
+	};
+	int f, i, u, a, b, ret;
+
+	set_range(_metadata, LOW, LOW);
+	ASSERT_EQ(0, ep_sysctl("ip_autobind_reuse", "1"));
+	for (f = 0; f < 2; f++) {
+		for (i = 0; i < (int)ARRAY_SIZE(cases); i++) {
+			for (u = 0; u < 2; u++) {
+				/* u = 1: two users, 10 and 20. */
+				a = reuse_socket(families[f], u * 10, cases[i].reuseaddr[0],
+						 cases[i].reuseport[0]);
+				b = reuse_socket(families[f], u * 20, cases[i].reuseaddr[1],
+						 cases[i].reuseport[1]);
+				ASSERT_LE(0, a);
+				ASSERT_LE(0, b);
+				ASSERT_EQ(0, ep_bind_port(a, families[f], 0));
+				ASSERT_EQ(LOW, ep_local_port(a));
+				ret = ep_bind_port(b, families[f], 0);
+				if (cases[i].reuseaddr[0] && cases[i].reuseaddr[1] &&
+				    (u || cases[i].same_user_shares)) {
+					EXPECT_EQ(0, ret) TH_LOG("family %d case %d users %d",
+								 families[f], i, u + 1);
+					EXPECT_EQ(LOW, ep_local_port(b));
+				} else {
+					EXPECT_EQ(-EADDRINUSE, ret)
+						TH_LOG("family %d case %d users %d",
+						       families[f], i, u + 1);
+				}
+				if (!ret && u && cases[i].reuseport[0] && cases[i].reuseport[1]) {
+					/* Only one user may listen on the port. */
+					EXPECT_EQ(0, listen(a, 1));
+					EXPECT_EQ(-1, listen(b, 1));
+				}
+				close(a);
+				close(b);
+			}
+		}
+	}
+	ASSERT_EQ(0, ep_sysctl("ip_autobind_reuse", "0"));
+}
+
 /*
  * A socket bound before connect() keeps its port: explicitly, or by
  * bind(0), which the module chose.

@@ -3,19 +3,28 @@
 #
 # fetch-source.sh - take what the tests and the style gate need from Debian's
 # linux-source-6.12 package: kselftest_harness.h, kselftest.h, checkpatch.pl
-# and its data files.  They are unpacked into $EPHPORT_CACHE/linux-source-<ver>
-# (printed on success); the package itself is not installed.
+# and its data files, and the kernel's own port-allocation selftests of
+# tools/testing/selftests/net (kernel_net.sh runs them).  They are unpacked
+# into $EPHPORT_CACHE/linux-source-<ver>-<layout> (printed on success); the
+# package itself is not installed.  Bump $layout whenever the list of files
+# changes, so that an older cache is unpacked again.
 
 set -eu
 
 pkg=${EPHPORT_SOURCE_PKG:-linux-source-6.12}
 cache=${EPHPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ephport}
 
+# The kernel's tests of port allocation (see kernel_net.sh).
+net_tests="ip_local_port_range bind_timewait bind_wildcard reuseaddr_conflict
+reuseaddr_ports_exhausted reuseport_addr_any reuseport_dualstack
+sk_bind_sendto_listen sk_connect_zero_addr so_incoming_cpu tcp_inq"
+
 die() { echo "fetch-source: $*" >&2; exit 1; }
 
 ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
 [ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no $pkg package known to apt (apt-get update?)"
-dir=$cache/$pkg-$ver
+layout=2
+dir=$cache/$pkg-$ver-$layout
 if [ -f "$dir/.complete" ]; then
 	echo "$dir"
 	exit 0
@@ -38,7 +47,8 @@ tar -C "$dir" --strip-components=1 -xJf "$tarball" \
 	"$top/tools/testing/selftests/kselftest/ktap_helpers.sh" \
 	"$top/scripts/checkpatch.pl" \
 	"$top/scripts/spelling.txt" \
-	"$top/scripts/const_structs.checkpatch" ||
+	"$top/scripts/const_structs.checkpatch" \
+	$(for t in $net_tests; do echo "$top/tools/testing/selftests/net/$t.c"; done) ||
 	die "cannot unpack $tarball"
 touch "$dir/.complete"
 echo "$dir"

@@ -370,7 +370,7 @@ TEST_F(coverage, every_offset_exactly_once_then_end)
 		r->n = sizes[i];
 		reps = r->n > 10000 ? 10 : r->n > 100 ? 128 : 256;
 		for (k = 0; k < reps; k++) {
-			u32 off, count = 0, outside = 0, twice = 0, probes;
+			u32 off, count = 0, outside = 0, twice = 0, probes, want;
 			struct ephport_walk w;
 
 			if (r->n == COVERAGE_MAX_N)
@@ -393,7 +393,11 @@ TEST_F(coverage, every_offset_exactly_once_then_end)
 			}
 			ASSERT_EQ(0U, outside) TH_LOG("n=%u walk %u: offsets >= n", r->n, k);
 			ASSERT_EQ(0U, twice) TH_LOG("n=%u walk %u: offsets repeated", r->n, k);
-			ASSERT_EQ(r->n, count) TH_LOG("n=%u walk %u: wrong count", r->n, k);
+			/* The stock bind(0) order leaves one port of an odd range out. */
+			want = r->n;
+			if (variant->kind == STRAT_KERNEL_BIND && r->n > 1 && (r->n & 1))
+				want--;
+			ASSERT_EQ(want, count) TH_LOG("n=%u walk %u: wrong count", r->n, k);
 			ASSERT_FALSE(ephport_walk_next(&w, &off));
 			ASSERT_FALSE(ephport_walk_next(&w, &off));
 			walks++;
@@ -407,6 +411,48 @@ TEST_F(coverage, every_offset_exactly_once_then_end)
 		}
 	}
 	TH_LOG("%u walks, %u offsets, each range covered exactly once", walks, steps);
+}
+
+/*
+ * The stock bind(0) order over ranges of any size, against the loop of
+ * inet_csk_find_open_port() itself (whole range, no reserved port): from
+ * the same odd offset, the same ports in the same order.
+ */
+TEST(kernel_bind_follows_the_stock_loop)
+{
+	struct ephport_walk w;
+	u32 n, k, i, remaining, offset, port, off, steps;
+	struct host h;
+
+	ephport_test_seed(TEST_SEED);
+	host_init(&h, 1024, 1, false);
+	for (n = 1; n <= 41; n++) {
+		h.req.n = n;
+		for (k = 0; k < 32; k++) {
+			ephport_kernel_bind_begin(&w, &h.req);
+			ASSERT_TRUE(ephport_walk_next(&w, &off));
+			/* low = 0, high = n after high++ */
+			remaining = n > 1 ? n & ~1U : n;
+			offset = n > 1 ? off : 1;
+			steps = 0;
+			do {
+				port = offset;
+				for (i = 0; i < remaining; i += 2, port += 2) {
+					if (port >= n)
+						port -= remaining;
+					/* n = 1: the stock code tries port 0 twice. */
+					if (n == 1 && offset == 0)
+						break;
+					if (steps++)
+						ASSERT_TRUE(ephport_walk_next(&w, &off));
+					ASSERT_EQ(port, off) TH_LOG("n=%u step %u", n, steps);
+				}
+				offset--;
+			} while (!(offset & 1));
+			ASSERT_FALSE(ephport_walk_next(&w, &off)) TH_LOG("n=%u", n);
+		}
+	}
+	host_free(&h);
 }
 
 /* ------------------------------------------------------------------ */
