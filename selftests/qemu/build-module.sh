@@ -6,6 +6,9 @@
 # built from one checkout without cleaning in between.  With NAME, the module
 # is built under that name (a second copy, for the tests).  Prints the
 # module's path.
+#
+# Headers made by a compiler the host does not have (sid's kernel needs
+# gcc-16) are built inside the Debian root of build-root.sh.
 
 set -eu
 
@@ -32,5 +35,15 @@ if [ "$name" != ephport ]; then
 		echo "ccflags-y += -D$sym=${name}_${sym#ephport_}" >>"$out/module/Kbuild"
 	done
 fi
-make -s -C "$kdir" M="$out" modules >&2
+cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$kdir/.config" 2>/dev/null)
+if [ -z "$cc" ] || command -v "$cc" >/dev/null; then
+	make -s -C "$kdir" M="$out" modules >&2
+else
+	# A kernel directory of fetch-kernel.sh: its headers point into
+	# its root/, which the build needs too.
+	kroot=$(cd "$kdir/.." && pwd)
+	[ -d "$kroot/root" ] || kroot=$kdir
+	"$top/selftests/qemu/build-root.sh" "$cc" "$kroot" "$out" -- \
+		make -s -C "$kdir" M="$out" modules >&2
+fi
 echo "$out/module/$name.ko"
