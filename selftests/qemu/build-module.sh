@@ -8,7 +8,7 @@
 # module's path.
 #
 # Headers made by a compiler the host does not have (sid's kernel needs
-# gcc-16) are built inside the Debian root of build-root.sh.
+# gcc-16) are built inside the Debian root of build-root.sh (kmake.sh).
 
 set -eu
 
@@ -35,15 +35,5 @@ if [ "$name" != ephport ]; then
 		echo "ccflags-y += -D$sym=${name}_${sym#ephport_}" >>"$out/module/Kbuild"
 	done
 fi
-cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$kdir/.config" 2>/dev/null)
-if [ -z "$cc" ] || command -v "$cc" >/dev/null; then
-	make -s -C "$kdir" M="$out" modules >&2
-else
-	# A kernel directory of fetch-kernel.sh: its headers point into
-	# its root/, which the build needs too.
-	kroot=$(cd "$kdir/.." && pwd)
-	[ -d "$kroot/root" ] || kroot=$kdir
-	"$top/selftests/qemu/build-root.sh" "$cc" "$kroot" "$out" -- \
-		make -s -C "$kdir" M="$out" modules >&2
-fi
+"$top/selftests/qemu/kmake.sh" "$kdir" "$out" -s modules >&2
 echo "$out/module/$name.ko"

@@ -23,7 +23,7 @@ shift
 cache=${EPHPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ephport}
 suite=${EPHPORT_BUILD_SUITE:-sid}
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/suite.sh"
+. "$here/apt.sh"
 
 # x86_64-linux-gnu-gcc-16 -> gcc-16, the package that provides it.
 gcc=${cc##*-linux-gnu-}
@@ -32,8 +32,9 @@ gcc-[0-9]*) ;;
 *) die "cannot tell the Debian package of compiler $cc" ;;
 esac
 # What a module build of a Debian kernel runs: the compiler, make, objtool
-# and the kbuild tools (libelf), pahole for BTF, bc, depmod.
-pkgs="$gcc,make,libc6-dev,libelf-dev,bc,kmod,dwarves"
+# and the kbuild tools (libelf), pahole for BTF, bc, depmod; sparse for
+# the style gate (lint.sh).
+pkgs="$gcc,make,libc6-dev,libelf-dev,bc,kmod,dwarves,sparse"
 mirror=$(suite_mirror)
 key=$(printf '%s\n' "$suite" "$mirror" "$pkgs" | sha256sum | cut -c1-12)
 base=$cache/build-root

@@ -4,7 +4,7 @@
 # fetch-kernel.sh SERIES - download and unpack the newest Debian cloud kernel
 # of SERIES: image, headers and the headers' dependencies.  SERIES is a
 # kernel version (6.1, 6.12: the host's own apt sources) or a Debian suite
-# (sid: its newest kernel, through the private apt of suite.sh).
+# (sid: its newest kernel, through the private apt of apt.sh).
 #
 # Nothing is installed on the host: the packages are unpacked with dpkg -x
 # into $EPHPORT_CACHE/kernels/<release>/root.  On success the script prints
@@ -22,6 +22,7 @@ series=${1:?usage: fetch-kernel.sh SERIES}
 cache=${EPHPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ephport}
 
 die() { echo "fetch-kernel: $*" >&2; exit 1; }
+. "$(dirname "$0")/apt.sh"
 
 apt_opts=
 case $series in
@@ -29,8 +30,7 @@ case $series in
 	re_series=$(printf '%s' "$series" | sed 's/\./\\./g')
 	;;
 *)
-	. "$(dirname "$0")/suite.sh"
-	suite_apt "$series"
+		suite_apt "$series"
 	re_series='[0-9][0-9]*\.[0-9][0-9]*'
 	;;
 esac
@@ -63,10 +63,9 @@ deps="$deps $(apt-cache $apt_opts depends "$image" 2>/dev/null |
 echo "fetch-kernel: $release ($image $headers $(echo $deps))" >&2
 rm -rf "$kdir"
 mkdir -p "$kdir/debs" "$kdir/root" || die "cannot create $kdir"
-(cd "$kdir/debs" && apt-get download -q -o APT::Sandbox::User=root $apt_opts "$image" "$headers" $deps >&2) ||
-	die "apt-get download failed"
-for deb in "$kdir"/debs/*.deb; do
-	dpkg -x "$deb" "$kdir/root"
+debs=$(fetch_debs "$kdir/debs" "$image" "$headers" $deps)
+for deb in $debs; do
+	dpkg -x "$deb" "$kdir/root" || die "cannot unpack $deb"
 done
 rm -rf "$kdir/debs"
 

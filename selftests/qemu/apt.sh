@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# suite.sh - sourced by the set-up scripts: a private apt for another Debian
-# suite (sid), which never touches the host's apt configuration or state.
+# apt.sh - sourced by the set-up scripts: downloads, and a private apt for
+# another Debian suite (sid) that never touches the host's apt configuration
+# or state.
 #
+#   fetch_debs DIR PKG...  download the packages into DIR, or, with
+#                       $EPHPORT_DEB_CACHE set, into that directory unless
+#                       they are there already; print the .deb paths
 #   suite_apt SUITE     prepare $cache/apt-SUITE (sources list, package
 #                       lists, refreshed when older than a day) and set
 #                       $apt_opts, the options every apt-get/apt-cache call
@@ -10,7 +14,33 @@
 #   suite_mirror        print the Debian mirror the host's apt uses for its
 #                       own release ($EPHPORT_DEBIAN_MIRROR overrides it)
 #
-# The caller defines die() and $cache.
+# The caller defines die() and $cache, and $apt_opts (empty: the host's
+# apt) for fetch_debs.
+
+fetch_debs() {
+	dest=$1
+	shift
+	store=${EPHPORT_DEB_CACHE:-$dest}
+	mkdir -p "$store" || die "cannot create $store"
+	# shellcheck disable=SC2086
+	uris=$(apt-get download --print-uris $apt_opts "$@" 2>/dev/null) &&
+		[ -n "$uris" ] || die "apt knows no package $* (apt-get update?)"
+	files=$(echo "$uris" | awk '{ print $2 }')
+	want=
+	for f in $files; do
+		[ -s "$store/$f" ] ||
+			want="$want ${f%%_*}=$(echo "$f" | cut -d_ -f2 | sed 's/%3a/:/g')"
+	done
+	if [ -n "$want" ]; then
+		# shellcheck disable=SC2086
+		(cd "$store" && apt-get download -q -o APT::Sandbox::User=root \
+			$apt_opts $want >&2) || die "apt-get download$want failed"
+	fi
+	for f in $files; do
+		[ -s "$store/$f" ] || die "apt-get download did not make $f"
+		echo "$store/$f"
+	done
+}
 
 suite_mirror() {
 	if [ -n "${EPHPORT_DEBIAN_MIRROR:-}" ]; then
