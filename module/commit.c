@@ -28,19 +28,54 @@
 #include "ephport.h"
 #include "hook.h"
 
-typedef int (*ephport_hash_connect_t)(struct inet_timewait_death_row *dr,
-				      struct sock *sk);
-typedef int (*ephport_get_port_t)(struct sock *sk, unsigned short snum);
-typedef int (*ephport_udp_get_port_t)(struct sock *sk, unsigned short snum,
-				      unsigned int hash2_nulladdr);
+/*
+ * The originals, called directly through static calls that hook.c points
+ * at each function when it installs the hooks (see there: some are not
+ * exported, and calling them through a pointer faults on IBT CPUs).  The
+ * callers below stay out of line, so that each static call has one call
+ * site for the kernel to patch at load time, not one per use.
+ */
+EPHPORT_DEFINE_ORIG(inet_hash_connect);
+#if IS_ENABLED(CONFIG_IPV6)
+EPHPORT_DEFINE_ORIG(inet6_hash_connect);
+#endif
+EPHPORT_DEFINE_ORIG(inet_csk_get_port);
+EPHPORT_DEFINE_ORIG(udp_lib_get_port);
+EPHPORT_DEFINE_ORIG(inet_sk_get_local_port_range);
+EPHPORT_DEFINE_ORIG(inet_put_port);
+EPHPORT_DEFINE_ORIG(udp_lib_unhash);
 
-static ephport_hash_connect_t orig_inet_hash_connect;
-static ephport_hash_connect_t orig_inet6_hash_connect;
-static ephport_get_port_t orig_inet_csk_get_port;
-static ephport_udp_get_port_t orig_udp_lib_get_port;
-static ephport_range_ret (*orig_get_range)(const struct sock *sk, int *low, int *high);
-static void (*orig_inet_put_port)(struct sock *sk);
-static void (*orig_udp_lib_unhash)(struct sock *sk);
+static noinline int orig_hash_connect(struct inet_timewait_death_row *dr,
+				       struct sock *sk, enum ephport_path path)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (path == EPHPORT_TCP6_CONNECT)
+		return static_call(ephport_orig_inet6_hash_connect)(dr, sk);
+#endif
+	return static_call(ephport_orig_inet_hash_connect)(dr, sk);
+}
+
+static noinline int orig_inet_csk_get_port(struct sock *sk, unsigned short snum)
+{
+	return static_call(ephport_orig_inet_csk_get_port)(sk, snum);
+}
+
+static noinline int orig_udp_lib_get_port(struct sock *sk, unsigned short snum,
+					   unsigned int hash2_nulladdr)
+{
+	return static_call(ephport_orig_udp_lib_get_port)(sk, snum,
+							  hash2_nulladdr);
+}
+
+static noinline void orig_inet_put_port(struct sock *sk)
+{
+	static_call(ephport_orig_inet_put_port)(sk);
+}
+
+static noinline void orig_udp_lib_unhash(struct sock *sk)
+{
+	static_call(ephport_orig_udp_lib_unhash)(sk);
+}
 
 /*
  * Sockets whose allocation is being driven: the range hook answers them
@@ -194,7 +229,7 @@ static bool ephport_next_port(struct ephport_walk *w, const struct ephport_req *
 }
 
 static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
-			   enum ephport_path path, ephport_hash_connect_t orig)
+			   enum ephport_path path)
 {
 	struct ephport_alloc a = { .path = path, .sk = sk };
 	struct ephport_force force = { .sk = sk };
@@ -207,10 +242,10 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 
 	/* A bound socket keeps its port: nothing to choose. */
 	if (inet_sk(sk)->inet_num || !ephport_active())
-		return orig(dr, sk);
+		return orig_hash_connect(dr, sk, path);
 	en = ephport_net(sock_net(sk));
 	if (!en)
-		return orig(dr, sk);
+		return orig_hash_connect(dr, sk, path);
 
 	ephport_policy_get(sk, path, &pol);
 	a.strategy = pol.strategy;
@@ -223,7 +258,7 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 		/* The stock walk, over the range the range hook gives it. */
 		a.probes = 1;
 		ephport_force_range(&force, &pol, low, high);
-		a.result = orig(dr, sk);
+		a.result = orig_hash_connect(dr, sk, path);
 		ephport_unforce(&force, &pol);
 		goto out;
 	}
@@ -238,7 +273,7 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 
 		force.high = force.low;
 		a.probes++;
-		a.result = orig(dr, sk);
+		a.result = orig_hash_connect(dr, sk, path);
 		if (a.result != -EADDRNOTAVAIL)
 			break;
 		ephport_index_learn(en, EPHPORT_PROTO_TCP, force.low, released);
@@ -258,8 +293,7 @@ static int ephport_inet_hash_connect(struct inet_timewait_death_row *dr,
 				     struct sock *sk)
 {
 	int idx = srcu_read_lock(&ephport_srcu);
-	int ret = ephport_connect(dr, sk, EPHPORT_TCP4_CONNECT,
-				  orig_inet_hash_connect);
+	int ret = ephport_connect(dr, sk, EPHPORT_TCP4_CONNECT);
 
 	srcu_read_unlock(&ephport_srcu, idx);
 	return ret;
@@ -269,8 +303,7 @@ static int ephport_inet6_hash_connect(struct inet_timewait_death_row *dr,
 				      struct sock *sk)
 {
 	int idx = srcu_read_lock(&ephport_srcu);
-	int ret = ephport_connect(dr, sk, EPHPORT_TCP6_CONNECT,
-				  orig_inet6_hash_connect);
+	int ret = ephport_connect(dr, sk, EPHPORT_TCP6_CONNECT);
 
 	srcu_read_unlock(&ephport_srcu, idx);
 	return ret;
@@ -500,17 +533,36 @@ static void ephport_udp_lib_unhash(struct sock *sk)
 static bool ephport_orig_range(const struct sock *sk, int *low, int *high)
 {
 #ifdef EPHPORT_HAVE_RANGE_BOOL
-	return orig_get_range(sk, low, high);
+	return static_call(ephport_orig_inet_sk_get_local_port_range)(sk, low, high);
 #else
-	orig_get_range(sk, low, high);
+	static_call(ephport_orig_inet_sk_get_local_port_range)(sk, low, high);
 	return false;
 #endif
 }
 
 /*
+ * The sockets whose ports ephport chooses: TCP, UDP and UDP-Lite, and DCCP,
+ * which goes through the TCP functions.  SCTP also asks the range getter,
+ * and keeps the stock answer.
+ */
+static bool ephport_steered(const struct sock *sk)
+{
+	switch (sk->sk_protocol) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_DCCP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * The range getter: a one-port range for a connect() being driven, the
- * module's range while a fixed one is set, the stock answer otherwise.
- * Returns whether a per-socket range applies (6.5 and later use that).
+ * module's range while a fixed one is set (for the sockets ephport
+ * steers), the stock answer otherwise.  Returns whether a per-socket range
+ * applies (6.5 and later use that).
  */
 static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
 {
@@ -520,6 +572,7 @@ static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
 	if (ephport_force_lookup(sk, low, high, &local))
 		return local;
 	if (ephport_active() && range != EPHPORT_RANGE_AUTO &&
+	    ephport_steered(sk) &&
 	    ephport_range_get(sk, range, low, high, &local))
 		return local;
 	return ephport_orig_range(sk, low, high);
@@ -544,47 +597,19 @@ static ephport_range_ret ephport_get_range(const struct sock *sk, int *low,
  * driven ever runs without it.
  */
 static struct ephport_hook ephport_range_hooks[] = {
-	{
-		.name = "inet_sk_get_local_port_range",
-		.replacement = ephport_get_range,
-		.orig = (void **)&orig_get_range,
-	},
+	EPHPORT_HOOK(inet_sk_get_local_port_range, ephport_get_range),
 };
 
 static struct ephport_hook ephport_path_hooks[] = {
-	{
-		.name = "inet_hash_connect",
-		.replacement = ephport_inet_hash_connect,
-		.orig = (void **)&orig_inet_hash_connect,
-	},
+	EPHPORT_HOOK(inet_hash_connect, ephport_inet_hash_connect),
 #if IS_ENABLED(CONFIG_IPV6)
-	{
-		.name = "inet6_hash_connect",
-		.replacement = ephport_inet6_hash_connect,
-		.orig = (void **)&orig_inet6_hash_connect,
-	},
+	EPHPORT_HOOK(inet6_hash_connect, ephport_inet6_hash_connect),
 #endif
-	{
-		.name = "inet_csk_get_port",
-		.replacement = ephport_inet_csk_get_port,
-		.orig = (void **)&orig_inet_csk_get_port,
-	},
-	{
-		.name = "udp_lib_get_port",
-		.replacement = ephport_udp_lib_get_port,
-		.orig = (void **)&orig_udp_lib_get_port,
-	},
+	EPHPORT_HOOK(inet_csk_get_port, ephport_inet_csk_get_port),
+	EPHPORT_HOOK(udp_lib_get_port, ephport_udp_lib_get_port),
 	/* Where sockets let their ports go, for the occupancy index. */
-	{
-		.name = "inet_put_port",
-		.replacement = ephport_inet_put_port,
-		.orig = (void **)&orig_inet_put_port,
-	},
-	{
-		.name = "udp_lib_unhash",
-		.replacement = ephport_udp_lib_unhash,
-		.orig = (void **)&orig_udp_lib_unhash,
-	},
+	EPHPORT_HOOK(inet_put_port, ephport_inet_put_port),
+	EPHPORT_HOOK(udp_lib_unhash, ephport_udp_lib_unhash),
 };
 
 static struct ephport_hook_set ephport_range_set = {

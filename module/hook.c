@@ -9,6 +9,31 @@
  * only works while a replacement never tail-calls the original (the call
  * would then come from the replacement's caller): Kbuild builds the module
  * with -fno-optimize-sibling-calls.
+ *
+ * Kernels built with IBT (CONFIG_X86_KERNEL_IBT: Debian's 6.12 and later)
+ * seal, on an IBT CPU, every function whose address the kernel never
+ * takes: its ENDBR is overwritten at boot, and an indirect call to it
+ * faults.  Only exported functions and functions stored in ops tables are
+ * sure to keep their ENDBR, and the hooked functions are not all exported
+ * everywhere (7.2 exports neither inet_hash_connect() nor
+ * udp_lib_get_port(), and seals both; kallsyms_lookup_name() is sealed on
+ * 6.12).  So this module calls no kernel function through a pointer:
+ *
+ *  - a target is found with a kprobe, registered disabled (never armed)
+ *    on its name: the kprobe's address is where ftrace calls in (past the
+ *    ENDBR, or what replaced it, as the kernel's kprobes code decides) and
+ *    the function starts where the symbol holding that address starts;
+ *  - a replacement calls its original through a static call (hook.h),
+ *    updated here to the function's start: a call site in this module
+ *    patched to a direct call, or, where the kernel does not patch call
+ *    sites, a call to this module's trampoline, patched to a direct jump.
+ *    Neither needs an ENDBR, and both leave the return address in this
+ *    module, where the ftrace handler looks for it.
+ *
+ * The exported targets go the same way rather than by their symbols: one
+ * mechanism on every kernel, no load failure when a function stops being
+ * exported, and the function called is the very one ftrace redirects.
+ * selftests/ibt-check.sh checks the built module for indirect calls.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,19 +41,19 @@
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
-#ifdef CONFIG_X86_KERNEL_IBT
-#include <asm/ibt.h>
-#endif
 
 #include "compat.h"
 #include "ephport.h"
 #include "hook.h"
 
-typedef unsigned long (*ephport_lookup_t)(const char *name);
-
-/* The entry of the function holding @addr (kprobes may sit past an ENDBR). */
-static unsigned long ephport_function_entry(unsigned long addr)
+/*
+ * The start of the function holding @addr, if that function is @name
+ * (sprint_symbol() gives "inet_csk_get_port+0x4/0x3f0"), or 0.
+ */
+static unsigned long ephport_function_entry(unsigned long addr,
+					    const char *name)
 {
 	char sym[KSYM_SYMBOL_LEN];
 	char *plus, *slash;
@@ -39,46 +64,11 @@ static unsigned long ephport_function_entry(unsigned long addr)
 	slash = plus ? strchr(plus, '/') : NULL;
 	if (!slash)
 		return 0;
+	*plus = '\0';
 	*slash = '\0';
-	if (kstrtoul(plus + 1, 0, &off) || off > addr)
+	if (strcmp(sym, name) || kstrtoul(plus + 1, 0, &off) || off > addr)
 		return 0;
 	return addr - off;
-}
-
-/*
- * kallsyms_lookup_name() is not exported (and inet_hash_connect() no longer
- * is on 6.15 and later): find the former with a kprobe, once.
- */
-static unsigned long ephport_lookup_name(const char *name)
-{
-	static ephport_lookup_t lookup;
-
-	if (!lookup) {
-		struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
-		unsigned long entry;
-
-		if (register_kprobe(&kp) < 0)
-			return 0;
-		entry = ephport_function_entry((unsigned long)kp.addr);
-		unregister_kprobe(&kp);
-		if (!entry)
-			return 0;
-		lookup = (ephport_lookup_t)entry;
-	}
-	return lookup(name);
-}
-
-/*
- * Where ftrace calls in: the function's first instruction, or the one
- * after its ENDBR on kernels built with IBT (x86-64).
- */
-static unsigned long ephport_ftrace_entry(unsigned long addr)
-{
-#ifdef CONFIG_X86_KERNEL_IBT
-	if (is_endbr(*(u32 *)addr))
-		return addr + ENDBR_INSN_SIZE;
-#endif
-	return addr;
 }
 
 static void notrace ephport_ftrace_handler(unsigned long ip, unsigned long parent_ip,
@@ -117,13 +107,14 @@ static const char *ephport_hook_error(int err)
  * Redirect all functions of @set or none: on failure, one line says what
  * could not be hooked and why, and nothing stays registered.  One
  * ftrace_ops for the set keeps loading and unloading to a single round
- * of code patching and grace periods.
+ * of code patching and grace periods; the kprobes that find the functions
+ * go in one batch too.
  */
 int ephport_hooks_install(struct ephport_hook_set *set)
 {
-	unsigned long addr;
-	unsigned int i;
-	int err;
+	struct kprobe *kps, **kpp;
+	unsigned int i, n = 0;
+	int err = -ENOMEM;
 
 	set->ops.func = ephport_ftrace_handler;
 	set->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION |
@@ -131,37 +122,58 @@ int ephport_hooks_install(struct ephport_hook_set *set)
 	if (!IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS))
 		set->ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
 
+	kps = kcalloc(set->n, sizeof(*kps), GFP_KERNEL);
+	kpp = kcalloc(set->n, sizeof(*kpp), GFP_KERNEL);
+	if (!kps || !kpp)
+		goto out;
 	for (i = 0; i < set->n; i++) {
 		struct ephport_hook *h = &set->hooks[i];
+		unsigned long addr;
 
-		addr = ephport_lookup_name(h->name);
-		if (!addr) {
-			pr_err("cannot hook %s: symbol not found\n", h->name);
-			err = -ENOENT;
-			goto err_free;
+		kps[i].symbol_name = h->name;
+		kps[i].flags = KPROBE_FLAG_DISABLED;
+		err = register_kprobe(&kps[i]);
+		if (err) {
+			pr_err("cannot hook %s: %s (%d)\n", h->name,
+			       err == -ENOENT ? "symbol not found" :
+			       "kprobes refused it", err);
+			goto out;
 		}
-		*h->orig = (void *)addr;
-		h->entry = ephport_ftrace_entry(addr);
+		kpp[n++] = &kps[i];
+		h->entry = (unsigned long)kps[i].addr;
+		addr = ephport_function_entry(h->entry, h->name);
+		if (!addr) {
+			pr_err("cannot hook %s: found %pS\n", h->name,
+			       (void *)h->entry);
+			err = -ENOENT;
+			goto out;
+		}
+		__static_call_update(h->orig_key, h->orig_tramp, (void *)addr);
 		err = ftrace_set_filter_ip(&set->ops, addr, 0, 0);
 		if (err) {
 			pr_err("cannot hook %s: %s (%d)\n", h->name,
 			       ephport_hook_error(err), err);
-			goto err_free;
+			goto out;
 		}
 	}
+	unregister_kprobes(kpp, n);
+	n = 0;
 
 	err = register_ftrace_function(&set->ops);
 	if (err) {
 		pr_err("cannot hook %s%s: %s (%d)\n", set->hooks[0].name,
 		       set->n > 1 ? " and the rest of its set" : "",
 		       ephport_hook_error(err), err);
-		goto err_free;
+		goto out;
 	}
 	set->registered = true;
-	return 0;
-
-err_free:
-	ftrace_free_filter(&set->ops);
+out:
+	if (n)
+		unregister_kprobes(kpp, n);
+	if (err)
+		ftrace_free_filter(&set->ops);
+	kfree(kpp);
+	kfree(kps);
 	return err;
 }
 

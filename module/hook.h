@@ -2,19 +2,46 @@
 /*
  * Redirecting kernel functions to replacements with ftrace, the way
  * livepatch does.  Nothing outside hook.c knows about ftrace.
+ *
+ * A replacement reaches the function it replaces, its original, through a
+ * static call: a direct call patched to the function's address when the
+ * hook is installed, never a call through a pointer.  See hook.c for why.
  */
 #ifndef _EPHPORT_HOOK_H
 #define _EPHPORT_HOOK_H
 
+#include <linux/build_bug.h>
 #include <linux/ftrace.h>
+#include <linux/static_call.h>
 
 /* Every call to @name, from outside this module, goes to @replacement. */
 struct ephport_hook {
 	const char *name;
 	void *replacement;
-	void **orig;			/* receives the function's address */
-	unsigned long entry;		/* where ftrace calls in */
+	struct static_call_key *orig_key;	/* its original ... */
+	void *orig_tramp;			/* ... as a static call */
+	unsigned long entry;			/* where ftrace calls in */
 };
+
+/*
+ * The original of the kernel function @fn: a static call of @fn's type,
+ * called as static_call(ephport_orig_<fn>)(...) once its hook is
+ * installed, and never before.
+ */
+#define EPHPORT_DEFINE_ORIG(fn) DEFINE_STATIC_CALL_NULL(ephport_orig_##fn, fn)
+
+/*
+ * The hook of @fn, sending its calls to @repl, which must have @fn's type;
+ * EPHPORT_DEFINE_ORIG(@fn) gets @fn's address at install time.
+ */
+#define EPHPORT_HOOK(fn, repl) {					\
+	.name = #fn,							\
+	.replacement = (void *)(repl) +					\
+		       BUILD_BUG_ON_ZERO(!__builtin_types_compatible_p(	\
+				typeof(fn), typeof(repl))),		\
+	.orig_key = &STATIC_CALL_KEY(ephport_orig_##fn),		\
+	.orig_tramp = STATIC_CALL_TRAMP_ADDR(ephport_orig_##fn),	\
+}
 
 /* Hooks installed and removed together, with one ftrace_ops. */
 struct ephport_hook_set {

@@ -5,7 +5,8 @@
  * left, connect() shares ports across 4-tuples and skips bound ports,
  * reserved ports, the unprivileged floor and IP_LOCAL_PORT_RANGE are
  * honoured, SO_REUSEADDR shares only as net.ipv4.ip_autobind_reuse allows,
- * and concurrent connect() never duplicates a 4-tuple.
+ * SCTP keeps the stock range, and concurrent connect() never duplicates a
+ * 4-tuple.
  *
  * The module is loaded once; each test runs in a network namespace of its
  * own and selects its strategy and range through sysfs.
@@ -368,6 +369,44 @@ TEST_F(alloc, bound_socket_connect)
 		ASSERT_EQ(0, ep_connect_port(fd, families[f], DPORT));
 		EXPECT_EQ(port, ep_local_port(fd));
 		ep_close_rst(fd);
+	}
+}
+
+/*
+ * SCTP asks the range getter too, but ephport steers only TCP and UDP:
+ * with a fixed range outside the sysctl's, an SCTP bind() to port 0 still
+ * gets a port of net.ipv4.ip_local_port_range, and a TCP one the module's.
+ */
+TEST_F(alloc, sctp_keeps_stock_range)
+{
+	int f, i, fd, port, modprobe;
+
+	/* sctp.ko is in the VM; a kernel may also have it built in, or none. */
+	modprobe = system("modprobe sctp 2>/dev/null");
+	fd = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+	if (fd < 0)
+		SKIP(return, "no SCTP in this kernel (modprobe sctp %s): %s",
+		     modprobe ? "failed" : "worked", strerror(errno));
+	close(fd);
+
+	set_range(_metadata, LOW, LOW + 999);
+	ASSERT_EQ(0, ep_sysctl("ip_local_port_range", "50000 50999"));
+	for (f = 0; f < 2; f++) {
+		for (i = 0; i < 10; i++) {
+			fd = socket(families[f], SOCK_STREAM, IPPROTO_SCTP);
+			ASSERT_LE(0, fd) TH_LOG("SCTP/%d: %s", families[f], strerror(errno));
+			ASSERT_EQ(0, ep_bind_port(fd, families[f], 0));
+			port = ep_local_port(fd);
+			EXPECT_LE(50000, port) TH_LOG("SCTP/%d got %d", families[f], port);
+			EXPECT_GE(50999, port) TH_LOG("SCTP/%d got %d", families[f], port);
+			close(fd);
+
+			fd = ep_alloc(families[f], EP_TCP_BIND, DPORT, &port);
+			ASSERT_LE(0, fd);
+			EXPECT_LE(LOW, port);
+			EXPECT_GE(LOW + 999, port);
+			close(fd);
+		}
 	}
 }
 

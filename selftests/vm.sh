@@ -4,10 +4,12 @@
 # vm.sh MODE SERIES... - for each kernel series: fetch the Debian kernel,
 # build ephport.ko against its headers, pack the initramfs around the payload
 # ($EPHPORT_BUILD/payload, made by "make -C selftests payload") and boot it in
-# MODE (check, demo, bench, stress).  The series "debug" is the debug kernel
+# MODE (check, demo, bench, stress).  Each module built is checked by
+# ibt-check.sh first.  The series "debug" is the debug kernel
 # of qemu/build-debug-kernel.sh (KASAN, lockdep, ...): everything built in,
 # 2 GiB of memory, panic_on_warn=1.  Console logs go to
-# $EPHPORT_BUILD/logs/<series>-<mode>.log.
+# $EPHPORT_BUILD/logs/<series>-<mode>.log, the IBT check's to
+# $EPHPORT_BUILD/logs/<series>-ibt.log.
 
 set -eu
 
@@ -32,6 +34,13 @@ for series in "$@"; do
 	out=$build/kernels/$rel
 	echo "# ephport: $mode on $rel"
 	ko=$("$q/build-module.sh" "$kdir/build" "$out")
+	# The static IBT check of what was just built (TAP, counted by
+	# tap-summary.sh); a failure does not stop the VM tests.
+	mkdir -p "$build/logs"
+	IBT_KO=$ko IBT_SYMVERS=$kdir/build/Module.symvers \
+		"$top/selftests/run-tests.sh" "$top/selftests" ibt-check.sh \
+		>"$build/logs/$series-ibt.log" ||
+		echo "# ephport: ibt-check.sh failed, see $build/logs/$series-ibt.log"
 	# A second copy under another name, for twin.sh.
 	twin=$("$q/build-module.sh" "$kdir/build" "$out-twin" ephport_twin)
 	EPHPORT_VM_KMODS=$kmods EPHPORT_EXTRA_KO=$twin \
