@@ -46,7 +46,7 @@ EPHPORT_DEFINE_ORIG(inet_put_port);
 EPHPORT_DEFINE_ORIG(udp_lib_unhash);
 
 static noinline int orig_hash_connect(struct inet_timewait_death_row *dr,
-				       struct sock *sk, enum ephport_path path)
+				      struct sock *sk, enum ephport_path path)
 {
 #if IS_ENABLED(CONFIG_IPV6)
 	if (path == EPHPORT_TCP6_CONNECT)
@@ -61,7 +61,7 @@ static noinline int orig_inet_csk_get_port(struct sock *sk, unsigned short snum)
 }
 
 static noinline int orig_udp_lib_get_port(struct sock *sk, unsigned short snum,
-					   unsigned int hash2_nulladdr)
+					  unsigned int hash2_nulladdr)
 {
 	return static_call(ephport_orig_udp_lib_get_port)(sk, snum,
 							  hash2_nulladdr);
