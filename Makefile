@@ -4,9 +4,12 @@
 # Debian's cloud kernels.  See README.md.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+# Kernel series: Debian 12's 6.1 and 6.12, and sid (Debian unstable's
+# newest kernel, its module built in a gcc-16 root): make quick SERIES=sid.
 SERIES ?= 6.1 6.12
-# make check also runs everything on the debug kernel (KASAN, lockdep, ...).
-CHECK_SERIES ?= $(SERIES) debug
+# make check also runs everything on sid's kernel and on the debug kernel
+# (KASAN, lockdep, ...).
+CHECK_SERIES ?= $(SERIES) $(filter-out $(SERIES),sid) debug
 EPHPORT_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ephport
 EPHPORT_BUILD ?= $(CURDIR)/.build
 BENCH_OUT ?= bench-results
@@ -64,7 +67,8 @@ deps:
 payload: deps
 	$(MAKE) -C selftests payload
 
-# Host unit tests, the style gate and the install test, then the kselftests
+# Host unit tests, the style gate, the install test and the fresh-machine
+# set-up test, then the kselftests
 # in a VM of each kernel series and of the debug kernel.
 check: deps
 	@rm -rf "$(EPHPORT_BUILD)/logs"; mkdir -p "$(EPHPORT_BUILD)/logs"
@@ -72,7 +76,7 @@ check: deps
 	@$(MAKE) -s -C tools OUT="$(EPHPORT_BUILD)/unit"
 	@cd "$(EPHPORT_BUILD)/unit" && $(CURDIR)/selftests/run-tests.sh . $$(ls | grep '_test\(\.sh\)\{0,1\}$$') \
 		| tee "$(EPHPORT_BUILD)/logs/host-unit.log"; true
-	@SERIES="$(SERIES)" selftests/run-tests.sh selftests lint.sh install.sh \
+	@SERIES="$(SERIES)" selftests/run-tests.sh selftests lint.sh install.sh fresh.sh \
 		| tee "$(EPHPORT_BUILD)/logs/host-lint.log"; true
 	@EPHPORT_VM_TIMEOUT=$${EPHPORT_VM_TIMEOUT:-3600} selftests/vm.sh check $(CHECK_SERIES)
 	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log
@@ -97,9 +101,10 @@ bench: deps
 lint: deps
 	@SERIES="$(SERIES)" selftests/lint.sh
 
+# On the last series of $(SERIES) (6.12): make demo SERIES=sid for another.
 demo: deps
 	@$(MAKE) -s -C selftests payload
-	@selftests/vm.sh demo 6.12
+	@selftests/vm.sh demo $(lastword $(SERIES))
 
 clean:
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean 2>/dev/null || true

@@ -46,7 +46,7 @@ for kdir in "$@"; do
 	cp Kbuild VERSION "$tmp/"
 	cp module/*.[ch] module/Kbuild "$tmp/module/"
 	rm -f "$tmp/module/ephport.mod.c"
-	out=$(make -s -C "$kdir" M="$tmp" C=2 modules 2>&1 |
+	out=$(selftests/qemu/kmake.sh "$kdir" "$tmp" -s C=2 modules 2>&1 |
 		grep -E 'warning:|error:' | grep -v 'Skipping BTF')
 	rm -rf "$tmp"
 	if [ -z "$out" ]; then

@@ -6,6 +6,9 @@
 # built from one checkout without cleaning in between.  With NAME, the module
 # is built under that name (a second copy, for the tests).  Prints the
 # module's path.
+#
+# Headers made by a compiler the host does not have (sid's kernel needs
+# gcc-16) are built inside the Debian root of build-root.sh (kmake.sh).
 
 set -eu
 
@@ -32,5 +35,5 @@ if [ "$name" != ephport ]; then
 		echo "ccflags-y += -D$sym=${name}_${sym#ephport_}" >>"$out/module/Kbuild"
 	done
 fi
-make -s -C "$kdir" M="$out" modules >&2
+"$top/selftests/qemu/kmake.sh" "$kdir" "$out" -s modules >&2
 echo "$out/module/$name.ko"

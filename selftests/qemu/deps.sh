@@ -32,6 +32,9 @@ need 'command -v flex' flex
 need 'command -v bison' bison
 need 'command -v bc' bc
 need 'test -f /usr/include/libelf.h' libelf-dev
+# build-root.sh: kernels made by a compiler the host lacks (sid's gcc-16).
+need 'command -v mmdebstrap' mmdebstrap
+need 'test -f /usr/share/keyrings/debian-archive-keyring.gpg' debian-archive-keyring
 
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

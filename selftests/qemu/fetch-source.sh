@@ -20,6 +20,8 @@ reuseaddr_ports_exhausted reuseport_addr_any reuseport_dualstack
 sk_bind_sendto_listen sk_connect_zero_addr so_incoming_cpu tcp_inq"
 
 die() { echo "fetch-source: $*" >&2; exit 1; }
+apt_opts=
+. "$(dirname "$0")/apt.sh"
 
 ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
 [ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no $pkg package known to apt (apt-get update?)"
@@ -32,15 +34,15 @@ fi
 
 echo "fetch-source: $pkg $ver" >&2
 mkdir -p "$cache" || die "cannot create $cache"
-tmp=$(mktemp -d "$cache/.src.XXXXXX")
+tmp=$(mktemp -d "$cache/.src.XXXXXX") || die "cannot create a directory in $cache"
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >&2) ||
-	die "apt-get download $pkg failed"
-dpkg -x "$tmp"/*.deb "$tmp/x"
-tarball=$(ls "$tmp"/x/usr/src/linux-source-*.tar.xz)
+deb=$(fetch_debs "$tmp" "$pkg=$ver")
+dpkg -x "$deb" "$tmp/x" || die "cannot unpack $deb"
+tarball=$(ls "$tmp"/x/usr/src/linux-source-*.tar.xz 2>/dev/null) ||
+	die "$pkg holds no linux-source tarball"
 top=$(basename "$tarball" .tar.xz)
 rm -rf "$dir"
-mkdir -p "$dir"
+mkdir -p "$dir" || die "cannot create $dir"
 tar -C "$dir" --strip-components=1 -xJf "$tarball" \
 	"$top/tools/testing/selftests/kselftest_harness.h" \
 	"$top/tools/testing/selftests/kselftest.h" \
