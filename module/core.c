@@ -91,21 +91,39 @@ static void ephport_walk_fallback(struct ephport_walk *w)
 }
 
 /*
+ * Whether @w is a walk over the offsets of @r: over all r->n of them, or,
+ * as the stock bind(0) order walks (ephport_kernel_bind_begin()), over r->n
+ * rounded down to even with stride 2, the last offset maybe standing in
+ * for offset 0.
+ */
+static bool ephport_walk_valid(const struct ephport_walk *w,
+			       const struct ephport_req *r)
+{
+	bool even = w->stride == 2 && w->n && w->n == (r->n & ~1U);
+
+	if (w->n != r->n && !even)
+		return false;
+	if (w->zero && (w->n == r->n || w->zero >= r->n))
+		return false;
+	return w->start < w->n && w->next == w->start && !w->done &&
+	       (w->stride == 1 || w->stride == 2) && !w->npicks &&
+	       w->maxpicks <= EPHPORT_PICKS_MAX && w->maxpicks <= w->n / 2 &&
+	       (!w->maxpicks || w->pick);
+}
+
+/*
  * The walk of one allocation: what @begin sets up, checked against @r,
  * without an index (ephport_walk_set_index() adds one).  begin() may come
- * from another module: a walk it leaves that is not one over r->n offsets
- * (another n, a start, position or stride out of bounds, a random phase it
- * could not have set up with ephport_walk_set_picks()) becomes a plain walk
- * over them, from its start modulo n.
+ * from another module: a walk it leaves that is not one over the offsets
+ * of @r (another n, a start, position or stride out of bounds, a random
+ * phase it could not have set up with ephport_walk_set_picks()) becomes a
+ * plain walk over them, from its start modulo n.
  */
 void ephport_walk_begin(struct ephport_walk *w, ephport_begin_t begin,
 			const struct ephport_req *r)
 {
 	begin(w, r);
-	if (w->n != r->n || w->start >= w->n || w->next != w->start ||
-	    w->done || (w->stride != 1 && w->stride != 2) || w->npicks ||
-	    w->maxpicks > EPHPORT_PICKS_MAX || w->maxpicks > w->n / 2 ||
-	    (w->maxpicks && !w->pick))
+	if (!ephport_walk_valid(w, r))
 		ephport_walk_init(w, r->n, w->start, w->stride);
 	w->busy = NULL;
 }
@@ -153,7 +171,7 @@ again:
 				w->next -= w->n;
 		}
 		if (!ephport_walk_picked(w, off)) {
-			*offset = off ? off : w->zero;
+			*offset = off;
 			return true;
 		}
 	}
@@ -177,7 +195,8 @@ bool ephport_walk_next(struct ephport_walk *w, u32 *offset)
 
 	while (ephport_walk_step(w, &off)) {
 		if (off < w->n) {
-			*offset = off;
+			/* ephport_walk_valid() checked zero against the range. */
+			*offset = off || !w->zero ? off : w->zero;
 			return true;
 		}
 	}
