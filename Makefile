@@ -8,8 +8,10 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 # newest kernel, its module built in a gcc-16 root): make quick SERIES=sid.
 SERIES ?= 6.1 6.12
 # make check also runs everything on sid's kernel and on the debug kernel
-# (KASAN, lockdep, ...).
-CHECK_SERIES ?= $(SERIES) $(filter-out $(SERIES),sid) debug
+# (KASAN, lockdep, ...), CHECK_JOBS series at a time (a VM is one emulated
+# CPU thread), the longest first.
+CHECK_SERIES ?= debug $(filter-out $(SERIES),sid) $(SERIES)
+CHECK_JOBS ?= 2
 EPHPORT_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ephport
 EPHPORT_BUILD ?= $(CURDIR)/.build
 BENCH_OUT ?= bench-results
@@ -78,7 +80,9 @@ check: deps
 		| tee "$(EPHPORT_BUILD)/logs/host-unit.log"; true
 	@SERIES="$(SERIES)" selftests/run-tests.sh selftests lint.sh install.sh fresh.sh \
 		| tee "$(EPHPORT_BUILD)/logs/host-lint.log"; true
-	@EPHPORT_VM_TIMEOUT=$${EPHPORT_VM_TIMEOUT:-3600} selftests/vm.sh check $(CHECK_SERIES)
+	@printf '%s\n' $(CHECK_SERIES) | EPHPORT_VM_QUIET=1 \
+		EPHPORT_VM_TIMEOUT=$${EPHPORT_VM_TIMEOUT:-3600} \
+		xargs -P $(CHECK_JOBS) -n 1 selftests/vm.sh check
 	@selftests/tap-summary.sh "$(EPHPORT_BUILD)"/logs/*.log
 
 # One kernel, for iterating: make quick SERIES=6.12

@@ -6,7 +6,8 @@
  * controller switches the strategy 1,000 times, changes the range 1,000
  * times (shrinking it below the ports in use and back), toggles enabled,
  * creates and removes a rule (which no worker matches) with every strategy
- * switch, and unloads and reloads the module 50 times; a helper creates
+ * switch, and unloads and reloads the module $EPHPORT_STRESS_RELOADS times
+ * (default 25, at most 200); a helper creates
  * and destroys network namespaces with traffic inside.
  *
  * Asserted: every port lies in a range in force while its allocation ran,
@@ -32,8 +33,9 @@
 #define DPORT		5000
 #define SWITCHES	1000
 #define RANGES		1000
-#define RELOADS		50
-#define MAX_STATES	(SWITCHES + RANGES + 4 * RELOADS + 64)
+#define RELOADS		25		/* default */
+#define RELOADS_MAX	200
+#define MAX_STATES	(SWITCHES + RANGES + 4 * RELOADS_MAX + 64)
 #define SYSCTL_LOW	30000		/* the stock range, when ephport is not choosing */
 #define SYSCTL_HIGH	31999
 #define RULES		"/sys/kernel/config/ephport/rules"
@@ -288,7 +290,9 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 		{ 40500, 42000 }, { 0, 0 } /* auto */,
 	};
 	const char *env = getenv("EPHPORT_STRESS_SECONDS");
+	const char *env_reloads = getenv("EPHPORT_STRESS_RELOADS");
 	double seconds = env ? atof(env) : 60, t0 = now(), t_reload = 0;
+	int nr_reloads = env_reloads ? atoi(env_reloads) : RELOADS;
 	int switches = 0, range_changes = 0, toggles = 0, reloads = 0, rules = 0;
 	int i, r = 0, enabled = 1, loaded = 0;
 	bool have_rules, rule = false;
@@ -297,6 +301,8 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 	long ok = 0, exhausted = 0;
 	char buf[32];
 
+	if (nr_reloads < 0 || nr_reloads > RELOADS_MAX)
+		nr_reloads = RELOADS_MAX;
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		  -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
@@ -323,11 +329,11 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 
 	/* Keep going for the time given and until every change was made. */
 	while (now() - t0 < seconds || switches < SWITCHES || range_changes < RANGES ||
-	       reloads < RELOADS) {
+	       reloads < nr_reloads) {
 		double elapsed = now() - t0;
-		int want_reloads = seconds > 0 ? RELOADS * elapsed / seconds : RELOADS;
+		int want_reloads = seconds > 0 ? nr_reloads * elapsed / seconds : nr_reloads;
 
-		if (reloads < RELOADS && (reloads < want_reloads || switches >= SWITCHES)) {
+		if (reloads < nr_reloads && (reloads < want_reloads || switches >= SWITCHES)) {
 			double t = now();
 
 			/* A rule pins the module. */
