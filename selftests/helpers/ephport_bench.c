@@ -404,8 +404,8 @@ int main(int argc, char **argv)
 		bench_rules(nrules, rounds);
 	ep_unload();
 
-	printf("bench-csv: workload,occupancy_pct,allocator,median_%s,ratio_to_stock,mean_probes,max_probes,overhead_pct,clock\n",
-	       unit());
+	printf("bench-csv: workload,occupancy_pct,allocator,median_%s,%s\n", unit(),
+	       "ratio_to_stock,mean_probes,max_probes,overhead_pct,clock");
 	for (w = 0; w < WORKLOADS; w++) {
 		if (only >= 0 && w != only)
 			continue;
