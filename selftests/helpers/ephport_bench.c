@@ -15,8 +15,12 @@
  *
  * Rounds interleave the allocators; each cell runs in a fresh network
  * namespace.  Output: one CSV line per cell, prefixed "bench-csv: ", with
- * the median over rounds of the per-round median time per operation, and
- * the mean and max probes per allocation from the module's statistics.
+ * the median over rounds of the per-round median time per operation, its
+ * ratio to stock (stock / cell) and overhead against stock in percent, the
+ * mean and max probes per allocation from the module's statistics, and the
+ * clock (-c): "wall", or "icount" when the VM counts instructions (QEMU
+ * -icount shift=0: the guest clock advances 1 ns per instruction, so the
+ * median is in instructions; the column is then named median_insns).
  *
  * Then the cost of the scoped-policy lookup: udp-scattered at 0 % with
  * random-pick, with no rule and with RULES rules that the allocations
@@ -26,6 +30,8 @@
  *
  * usage: ephport_bench [-r ROUNDS] [-n OPS] [-o OCC,OCC,...] [-w WORKLOAD]
  *                      [-s STRATEGY,...] [-R RULES] [-p MODULE_PARAMS]
+ *                      [-c wall|icount] [-S SEED]
+ * SEED (default 1) seeds the random ports of the scattered occupancy.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -67,6 +73,13 @@ struct result {
 
 static int ops = 200;
 static const char *params = "";
+static const char *clock_name = "wall";
+
+/* The unit of the medians: instructions when the clock counts them. */
+static const char *unit(void)
+{
+	return strcmp(clock_name, "icount") ? "ns" : "insns";
+}
 
 static double now_ns(void)
 {
@@ -278,9 +291,10 @@ static int bench_rules(int nrules, int rounds)
 	ops = saved;
 	m[0] = median(med[0], n);
 	m[1] = median(med[1], n);
-	printf("bench-rules-csv: rules,median_ns,delta_ns\n");
-	printf("bench-rules-csv: 0,%.0f,0\n", m[0]);
-	printf("bench-rules-csv: %d,%.0f,%.0f\n", nrules, m[1], m[1] - m[0]);
+	printf("bench-rules-csv: rules,median_%s,delta_%s,clock\n", unit(), unit());
+	printf("bench-rules-csv: 0,%.0f,0,%s\n", m[0], clock_name);
+	printf("bench-rules-csv: %d,%.0f,%.0f,%s\n", nrules, m[1], m[1] - m[0],
+	       clock_name);
 	return 0;
 fail:
 	ops = saved;
@@ -305,9 +319,10 @@ int main(int argc, char **argv)
 	char *strats[MAX_ALLOCATORS];
 	int rounds = 3, occ[MAX_OCC], nocc, nalloc, only = -1, opt, w, o, a, k;
 	int nrules = 16;
+	unsigned int seed = 1;
 	struct rlimit rl = { 1 << 16, 1 << 16 };
 
-	while ((opt = getopt(argc, argv, "r:n:o:w:s:R:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:o:w:s:R:p:c:S:")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -332,9 +347,15 @@ int main(int argc, char **argv)
 		case 'p':
 			params = optarg;
 			break;
+		case 'c':
+			clock_name = optarg;
+			break;
+		case 'S':
+			seed = strtoul(optarg, NULL, 0);
+			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...] [-R RULES] [-p PARAMS]\n",
+				"usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...] [-R RULES] [-p PARAMS] [-c wall|icount] [-S SEED]\n",
 				argv[0]);
 			return 2;
 		}
@@ -352,7 +373,7 @@ int main(int argc, char **argv)
 			strats[nalloc] = (char *)ep_strategies[nalloc - 1];
 	}
 	setrlimit(RLIMIT_NOFILE, &rl);
-	srand(1);
+	srand(seed);
 
 	/* Rounds interleave the allocators, so that drift hits them all alike. */
 	for (k = 0; k < rounds; k++) {
@@ -383,8 +404,8 @@ int main(int argc, char **argv)
 		bench_rules(nrules, rounds);
 	ep_unload();
 
-	printf("bench-csv: %s\n",
-	       "workload,occupancy_pct,allocator,median_ns,ratio_to_stock,mean_probes,max_probes");
+	printf("bench-csv: workload,occupancy_pct,allocator,median_%s,%s\n", unit(),
+	       "ratio_to_stock,mean_probes,max_probes,overhead_pct,clock");
 	for (w = 0; w < WORKLOADS; w++) {
 		if (only >= 0 && w != only)
 			continue;
@@ -407,19 +428,20 @@ int main(int argc, char **argv)
 						maxp = r->max_probes;
 				}
 				if (!n) {
-					printf("bench-csv: %s,%d,%s,,,,\n", workload_names[w],
-					       occ[o], strats[a]);
+					printf("bench-csv: %s,%d,%s,,,,,,%s\n", workload_names[w],
+					       occ[o], strats[a], clock_name);
 					continue;
 				}
 				m = median(med, n);
 				if (a == 0) {
 					stock = m;
-					printf("bench-csv: %s,%d,stock,%.0f,1.00,,\n",
-					       workload_names[w], occ[o], m);
+					printf("bench-csv: %s,%d,stock,%.0f,1.00,,,0.0,%s\n",
+					       workload_names[w], occ[o], m, clock_name);
 				} else {
-					printf("bench-csv: %s,%d,%s,%.0f,%.2f,%.2f,%lld\n",
+					printf("bench-csv: %s,%d,%s,%.0f,%.3f,%.2f,%lld,%.1f,%s\n",
 					       workload_names[w], occ[o], strats[a], m,
-					       stock > 0 ? stock / m : 0, probes / n, maxp);
+					       stock > 0 ? stock / m : 0, probes / n, maxp,
+					       stock > 0 ? (m / stock - 1) * 100 : 0, clock_name);
 				}
 			}
 		}

@@ -14,7 +14,14 @@ mode=${4:-check}
 timeout=${EPHPORT_VM_TIMEOUT:-900}
 
 # KVM only where the host CPU offers it to us; otherwise software emulation.
-if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
+# EPHPORT_CLOCK=icount (make bench BENCH_CLOCK=icount): always emulation,
+# the guest clock advancing 1 ns per instruction, skipping idle time, with
+# RDRAND from a seeded generator and the RTC at a fixed date on that clock:
+# a boot repeats the same instructions.
+if [ "${EPHPORT_CLOCK:-wall}" = icount ]; then
+	accel="-accel tcg,thread=single -icount shift=0,sleep=off -seed ${EPHPORT_VM_SEED:-1}
+		-rtc base=2026-01-01T00:00:00,clock=vm -cpu ${EPHPORT_VM_CPU:-qemu64,+rdrand}"
+elif [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	accel="-accel kvm -cpu host"
 else
 	# RDRAND seeds the kernel's RNG at boot, as on real machines: without
