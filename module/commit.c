@@ -46,6 +46,7 @@ EPHPORT_DEFINE_ORIG(udp_lib_get_port);
 EPHPORT_DEFINE_ORIG(inet_sk_get_local_port_range);
 EPHPORT_DEFINE_ORIG(inet_put_port);
 EPHPORT_DEFINE_ORIG(udp_lib_unhash);
+EPHPORT_DEFINE_ORIG(inet_rcv_saddr_equal);
 
 static noinline int orig_hash_connect(struct inet_timewait_death_row *dr,
 				      struct sock *sk, enum ephport_path path)
@@ -77,6 +78,15 @@ static noinline void orig_inet_put_port(struct sock *sk)
 static noinline void orig_udp_lib_unhash(struct sock *sk)
 {
 	static_call(ephport_orig_udp_lib_unhash)(sk);
+}
+
+/* Not exported on 7.x: called, never redirected (EPHPORT_CALLEE()). */
+static noinline bool orig_inet_rcv_saddr_equal(const struct sock *sk,
+					       const struct sock *sk2,
+					       bool match_wildcard)
+{
+	return static_call(ephport_orig_inet_rcv_saddr_equal)(sk, sk2,
+							      match_wildcard);
 }
 
 /*
@@ -333,9 +343,9 @@ static bool ephport_autobind_conflict(const struct sock *sk, struct sock *sk2,
 	    sk2->sk_state != TCP_LISTEN &&
 	    !(sk->sk_reuseport && sk2->sk_reuseport && reuseport_cb_ok &&
 	      (sk2->sk_state == TCP_TIME_WAIT ||
-	       uid_eq(uid, sock_i_uid(sk2)))))
+	       uid_eq(uid, ephport_sk_owner_uid(sk2)))))
 		return false;
-	return inet_rcv_saddr_equal(sk, sk2, true);
+	return orig_inet_rcv_saddr_equal(sk, sk2, true);
 }
 
 /*
@@ -374,9 +384,9 @@ static bool ephport_bucket_conflict(const struct sock *sk,
  */
 static bool ephport_autobind_busy(struct sock *sk, int port, bool relax)
 {
-	struct inet_hashinfo *hinfo = tcp_or_dccp_get_hashinfo(sk);
+	struct inet_hashinfo *hinfo = ephport_bind_hashinfo(sk);
 	int l3mdev = inet_sk_bound_l3mdev(sk);
-	kuid_t uid = sock_i_uid(sk);
+	kuid_t uid = ephport_sk_owner_uid(sk);
 	struct inet_bind_hashbucket *head;
 	struct net *net = sock_net(sk);
 	struct sock_reuseport *reuseport_cb;
@@ -740,6 +750,8 @@ static struct ephport_hook ephport_path_hooks[] = {
 	/* Where sockets let their ports go, for the occupancy index. */
 	EPHPORT_HOOK(inet_put_port, ephport_inet_put_port),
 	EPHPORT_HOOK(udp_lib_unhash, ephport_udp_lib_unhash),
+	/* What the TCP bind(0) path compares addresses with. */
+	EPHPORT_CALLEE(inet_rcv_saddr_equal),
 };
 
 static struct ephport_hook_set ephport_range_set = {

@@ -40,4 +40,18 @@ static inline void ephport_sk_port_range(const struct sock *sk, int *lo, int *hi
 #endif
 }
 
+/* The TCP bind hash of @sk: DCCP had its own until 6.16 removed DCCP. */
+#ifdef EPHPORT_HAVE_TCP_OR_DCCP_HASHINFO
+#define ephport_bind_hashinfo(sk) tcp_or_dccp_get_hashinfo(sk)
+#else
+#define ephport_bind_hashinfo(sk) tcp_get_hashinfo(sk)
+#endif
+
+/* A socket's owner as the bind conflict rules compare it (6.16: sk_uid()). */
+#ifdef EPHPORT_HAVE_SK_UID
+#define ephport_sk_owner_uid(sk) sk_uid(sk)
+#else
+#define ephport_sk_owner_uid(sk) sock_i_uid(sk)
+#endif
+
 #endif /* _EPHPORT_COMPAT_H */

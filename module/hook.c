@@ -113,7 +113,7 @@ static const char *ephport_hook_error(int err)
 int ephport_hooks_install(struct ephport_hook_set *set)
 {
 	struct kprobe *kps, **kpp;
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, redirects = 0;
 	int err = -ENOMEM;
 
 	set->ops.func = ephport_ftrace_handler;
@@ -149,6 +149,9 @@ int ephport_hooks_install(struct ephport_hook_set *set)
 			goto out;
 		}
 		__static_call_update(h->orig_key, h->orig_tramp, (void *)addr);
+		if (!h->replacement)
+			continue;
+		redirects++;
 		err = ftrace_set_filter_ip(&set->ops, addr, 0, 0);
 		if (err) {
 			pr_err("cannot hook %s: %s (%d)\n", h->name,
@@ -158,6 +161,13 @@ int ephport_hooks_install(struct ephport_hook_set *set)
 	}
 	unregister_kprobes(kpp, n);
 	n = 0;
+	/* An ftrace_ops without a filter would trace every function. */
+	if (!redirects) {
+		pr_err("cannot hook %s: its set redirects nothing\n",
+		       set->hooks[0].name);
+		err = -EINVAL;
+		goto out;
+	}
 
 	err = register_ftrace_function(&set->ops);
 	if (err) {

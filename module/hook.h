@@ -14,7 +14,10 @@
 #include <linux/ftrace.h>
 #include <linux/static_call.h>
 
-/* Every call to @name, from outside this module, goes to @replacement. */
+/*
+ * Every call to @name, from outside this module, goes to @replacement
+ * (NULL: none, the function is only called; see EPHPORT_CALLEE()).
+ */
 struct ephport_hook {
 	const char *name;
 	void *replacement;
@@ -39,6 +42,17 @@ struct ephport_hook {
 	.replacement = (void *)(repl) +					\
 		       BUILD_BUG_ON_ZERO(!__builtin_types_compatible_p(	\
 				typeof(fn), typeof(repl))),		\
+	.orig_key = &STATIC_CALL_KEY(ephport_orig_##fn),		\
+	.orig_tramp = STATIC_CALL_TRAMP_ADDR(ephport_orig_##fn),	\
+}
+
+/*
+ * A kernel function this module only calls, with no redirect (not
+ * exported everywhere: inet_rcv_saddr_equal() on 7.x): its address goes
+ * to the static call EPHPORT_DEFINE_ORIG(@fn) when its set is installed.
+ */
+#define EPHPORT_CALLEE(fn) {						\
+	.name = #fn,							\
 	.orig_key = &STATIC_CALL_KEY(ephport_orig_##fn),		\
 	.orig_tramp = STATIC_CALL_TRAMP_ADDR(ephport_orig_##fn),	\
 }
