@@ -16,13 +16,22 @@
 
 #define EPHPORT_VERSION		"0.1.0"
 
-/* The allocation paths, in the order the statistics show them. */
+/*
+ * The allocation paths, in the order the statistics show them: the one
+ * list the enum, the names (files, log) and the tracepoint are made of.
+ * X(id, name, attribute name)
+ */
+#define EPHPORT_PATH_LIST(X)						\
+	X(TCP4_CONNECT, "tcp4-connect", "tcp4_connect")			\
+	X(TCP6_CONNECT, "tcp6-connect", "tcp6_connect")			\
+	X(TCP_BIND, "tcp-bind", "tcp_bind")				\
+	X(UDP4, "udp4", "udp4")						\
+	X(UDP6, "udp6", "udp6")
+
+#define EPHPORT_PATH_ENUM(id, name, attr)	EPHPORT_##id,
+
 enum ephport_path {
-	EPHPORT_TCP4_CONNECT,
-	EPHPORT_TCP6_CONNECT,
-	EPHPORT_TCP_BIND,
-	EPHPORT_UDP4,
-	EPHPORT_UDP6,
+	EPHPORT_PATH_LIST(EPHPORT_PATH_ENUM)
 	EPHPORT_PATHS
 };
 
@@ -118,6 +127,7 @@ struct ephport_log_entry {
 	struct in6_addr laddr;
 	struct in6_addr raddr;
 	u32 probes;
+	int result;			/* 0 or a negative errno */
 	u16 lport;
 	u16 rport;
 	u8 path;

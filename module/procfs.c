@@ -179,17 +179,41 @@ static int ephport_addr_port(char *buf, size_t size, int family,
 	return scnprintf(buf, size, "[%pI6c]:%u", addr, port);
 }
 
+/* "ok", or the errno's name ("EADDRNOTAVAIL"), or its number ("-12"). */
+static const char *ephport_result_name(int result, char *buf, size_t size)
+{
+	switch (result) {
+	case 0:
+		return "ok";
+	case -EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL";
+	case -EADDRINUSE:
+		return "EADDRINUSE";
+	case -EAGAIN:
+		return "EAGAIN";
+	case -ENOMEM:
+		return "ENOMEM";
+	case -EPERM:
+		return "EPERM";
+	case -EACCES:
+		return "EACCES";
+	default:
+		snprintf(buf, size, "%d", result);
+		return buf;
+	}
+}
+
 static int ephport_log_show(struct seq_file *seq, void *v)
 {
 	const struct ephport_log_iter *it = seq->private;
 	const struct ephport_log_entry *e = v;
-	char local[64], remote[64], pid[16] = "-";
+	char local[64], remote[64], pid[16] = "-", err[16];
 	const char *comm = "-";
 
 	if (v == SEQ_START_TOKEN) {
-		seq_printf(seq, "%-17s %-12s %-47s %-47s %6s %-15s %-15s %7s %s\n",
+		seq_printf(seq, "%-17s %-12s %-47s %-47s %6s %-15s %-15s %-13s %7s %s\n",
 			   "time", "path", "local", "remote", "probes", "strategy",
-			   "rule", "pid", "comm");
+			   "rule", "result", "pid", "comm");
 		return 0;
 	}
 	ephport_addr_port(local, sizeof(local), e->family, &e->laddr, e->lport);
@@ -202,10 +226,11 @@ static int ephport_log_show(struct seq_file *seq, void *v)
 		snprintf(pid, sizeof(pid), "%d", it->pid);
 		comm = e->comm;
 	}
-	seq_printf(seq, "%10llu.%06llu %-12s %-47s %-47s %6u %-15s %-15s %7s %s\n",
+	seq_printf(seq, "%10llu.%06llu %-12s %-47s %-47s %6u %-15s %-15s %-13s %7s %s\n",
 		   e->time_ns / NSEC_PER_SEC, (e->time_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
 		   ephport_path_names[e->path], local, remote, e->probes,
-		   e->strategy, e->rule, pid, comm);
+		   e->strategy, e->rule,
+		   ephport_result_name(e->result, err, sizeof(err)), pid, comm);
 	return 0;
 }
 

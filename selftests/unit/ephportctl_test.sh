@@ -88,10 +88,10 @@ fixture() {
 	web          zzz
 	EOF
 	cat >"$PROC/allocations" <<-'EOF'
-	time         path         local                         remote                        probes strategy      rule   pid comm
-	5.000001     tcp-bind     [::1]:40001                   -                                  3 random-pick   -      124 my prog
-	123.456789   tcp4-connect 127.0.0.1:40000               127.0.0.1:8080                     1 sequential    web    123 curl
-	130.5        udp4         0.0.0.0:40002                 -                                  1 hash          -        1 a"b\c
+	time         path         local                         remote                        probes strategy      rule   result   pid comm
+	5.000001     tcp-bind     [::1]:40001                   -                                  3 random-pick   -      ok       124 my prog
+	123.456789   tcp4-connect 127.0.0.1:40000               127.0.0.1:8080                     1 sequential    web    ok       123 curl
+	130.5        udp4         0.0.0.0:40002                 -                                  1 hash          -      ok         1 a"b\c
 	EOF
 }
 
@@ -550,9 +550,9 @@ fixture
 
 t_log_text() {
 	run log && ok &&
-	has "^ *time *path *local *remote *probes *strategy *rule *pid *comm$" &&
-	has "^ *5.000001 *tcp-bind *\[::1\]:40001 *- *3 *random-pick *- *124 *my prog$" &&
-	has "^123.456789 *tcp4-connect *127.0.0.1:40000 *127.0.0.1:8080 *1 *sequential *web *123 *curl$" &&
+	has "^ *time *path *local *remote *probes *strategy *rule *result *pid *comm$" &&
+	has "^ *5.000001 *tcp-bind *\[::1\]:40001 *- *3 *random-pick *- *ok *124 *my prog$" &&
+	has "^123.456789 *tcp4-connect *127.0.0.1:40000 *127.0.0.1:8080 *1 *sequential *web *ok *123 *curl$" &&
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ]
 }
 check "log shows all entries, comm with blanks intact" t_log_text
@@ -568,10 +568,10 @@ t_log_json() {
 	run log --json && ok && jqe '
 		length == 3 and
 		(.[0] | keys_unsorted == ["time", "path", "local", "remote", "probes",
-					  "strategy", "rule", "pid", "comm"]) and
+					  "strategy", "rule", "result", "pid", "comm"]) and
 		.[0] == {"time": 5.000001, "path": "tcp-bind", "local": "[::1]:40001",
 			 "remote": null, "probes": 3, "strategy": "random-pick", "rule": null,
-			 "pid": 124, "comm": "my prog"} and
+			 "result": "ok", "pid": 124, "comm": "my prog"} and
 		.[1].remote == "127.0.0.1:8080" and .[1].rule == "web" and
 		.[1].time == 123.456789 and .[2].comm == "a\"b\\c"' &&
 	json=$out && run -j log && [ "$out" = "$json" ] &&
@@ -588,7 +588,7 @@ check "log of an empty table" t_log_empty
 fixture
 
 t_log_bytes() {
-	printf '1.0 udp6 [::]:1 - 1 hash - 7 \001\033[31m\377\342\202\254 x\n' \
+	printf '1.0 udp6 [::]:1 - 1 hash - ok 7 \001\033[31m\377\342\202\254 x\n' \
 		>>"$PROC/allocations" &&
 	run log --json && ok && jqe '.[3].comm == "\u0001\u001b[31m\ufffd\u20ac x"' &&
 	run log && ok && ! printf '%s\n' "$out" | grep -q "$(printf '\033')"
@@ -614,8 +614,8 @@ fixture
 
 # No process behind an allocation (a kernel socket): pid "-".
 t_log_nopid() {
-	printf '7.5 tcp-bind 0.0.0.0:40003 - 1 hash - - -\n' >>"$PROC/allocations" &&
-	run log && ok && has "^ *7.5 *tcp-bind *0.0.0.0:40003 *- *1 *hash *- *- *-$" &&
+	printf '7.5 tcp-bind 0.0.0.0:40003 - 1 hash - ok - -\n' >>"$PROC/allocations" &&
+	run log && ok && has "^ *7.5 *tcp-bind *0.0.0.0:40003 *- *1 *hash *- *ok *- *-$" &&
 	run -j log && ok && jqe '.[3].pid == null and .[3].comm == "-" and .[2].pid == 1'
 }
 check_json "log: a pid of \"-\" is shown as it is, null in JSON" t_log_nopid
@@ -645,15 +645,28 @@ t_log_filters() {
 }
 check_json "log --pid, --comm, --path, --rule, --port select entries" t_log_filters
 
+# A failed allocation: no local port, its errno as the result.
+t_log_failures() {
+	printf '150.0 tcp4-connect 10.0.0.1:0 10.0.0.2:80 28232 random-pick - EADDRNOTAVAIL 9 fail\n' \
+		>>"$PROC/allocations" &&
+	[ "$(log_comms --failures)" = fail ] &&
+	[ "$(log_comms --failures --path udp)" = "" ] &&
+	run log --failures && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ] &&
+	has "^ *150.0 *tcp4-connect *10.0.0.1:0 *10.0.0.2:80 *28232 *random-pick *- *EADDRNOTAVAIL *9 *fail$" &&
+	run -j log --failures && ok && jqe '.[0].result == "EADDRNOTAVAIL" and .[0].pid == 9'
+}
+check_json "log --failures: only the failed allocations, with their errno" t_log_failures
+fixture
+
 # -T: boot time + (CLOCK_REALTIME - CLOCK_BOOTTIME) now.
 t_log_wall() {
 	boot=$(cut -d' ' -f1 /proc/uptime)
-	printf '%s tcp-bind 0.0.0.0:40009 - 1 hash - 5 now\n' "$boot" >>"$PROC/allocations" &&
+	printf '%s tcp-bind 0.0.0.0:40009 - 1 hash - ok 5 now\n' "$boot" >>"$PROC/allocations" &&
 	run log -T && ok && has "^ *wall time *path " &&
 	has "^$(date +%Y-%m-%d) [0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]\{6\} *tcp-bind .* now$" &&
 	run log -T --json && ok && jqe '
 		(.[3] | keys_unsorted == ["time", "wall_time", "path", "local", "remote",
-					  "probes", "strategy", "rule", "pid", "comm"]) and
+					  "probes", "strategy", "rule", "result", "pid", "comm"]) and
 		(.[3].wall_time | test("^[0-9-]{10}T[0-9:]{8}\\.[0-9]{6}Z$")) and
 		((.[3].wall_time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) - now | fabs) < 5 and
 		.[3].time == '"$boot"
@@ -675,19 +688,19 @@ t_log_follow() {
 	A=$PROC/allocations
 	export A
 	log_follow --comm new <<-'EOF' &&
-	printf '130.5 udp4 0.0.0.0:40003 - 1 hash - 2 new\n' >>"$A"
+	printf '130.5 udp4 0.0.0.0:40003 - 1 hash - ok 2 new\n' >>"$A"
 	sleep 0.2
-	printf '131.0 udp4 0.0.0.0:40004 - 1 hash - 3 new\n' >>"$A"
+	printf '131.0 udp4 0.0.0.0:40004 - 1 hash - ok 3 new\n' >>"$A"
 	sleep 0.2
 	# The ring wraps: the oldest entries go.
 	sed -i '2,3d' "$A"
-	printf '132.0 udp4 0.0.0.0:40005 - 1 hash - 4 new\n' >>"$A"
+	printf '132.0 udp4 0.0.0.0:40005 - 1 hash - ok 4 new\n' >>"$A"
 	EOF
 	[ "$(printf '%s\n' "$out" | grep -c "time *path")" -eq 1 ] &&
 	[ "$(printf '%s\n' "$out" | grep -c " new$")" -eq 3 ] &&
-	[ "$(printf '%s\n' "$out" | awk '/ new$/ { print $8 }' | tr '\n' ' ')" = "2 3 4 " ] &&
+	[ "$(printf '%s\n' "$out" | awk '/ new$/ { print $9 }' | tr '\n' ' ')" = "2 3 4 " ] &&
 	fixture && log_follow -j -n 1 <<-'EOF' &&
-	printf '140.0 tcp-bind 0.0.0.0:40006 - 1 hash - 5 later\n' >>"$A"
+	printf '140.0 tcp-bind 0.0.0.0:40006 - 1 hash - ok 5 later\n' >>"$A"
 	EOF
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ] &&
 	printf '%s\n' "$out" | jq -e -s 'map(.comm) == ["a\"b\\c", "later"]' >/dev/null
