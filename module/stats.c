@@ -167,18 +167,65 @@ void ephport_log_free(struct ephport_log *log)
 }
 
 /*
+ * warn_pct: after an allocation, the share of the namespace's range (as
+ * /proc/net/ephport/stats shows it) that the occupancy index of the
+ * protocol says is used; crossing warn_pct upward, or falling back below
+ * it, is told once each way: a rate-limited message and the
+ * ephport_occupancy event.  Ports let go are seen at the next allocation.
+ * A namespace without an index (no walk yet, or the kernel strategy) is
+ * not checked.
+ */
+static void ephport_warn_check(struct ephport_net *en, const struct ephport_alloc *a,
+			       unsigned int pct)
+{
+	enum ephport_proto proto = a->path <= EPHPORT_TCP_BIND ? EPHPORT_PROTO_TCP :
+								 EPHPORT_PROTO_UDP;
+	struct net *net = sock_net(a->sk);
+	unsigned int used, size;
+	unsigned long *busy;
+	int low, high;
+	bool above;
+
+	/* Pairs with the publication in ephport_lazy_kvcalloc(). */
+	busy = smp_load_acquire(&en->busy[proto]);
+	if (!busy || !ephport_range_net(net, READ_ONCE(ephport_range), &low, &high))
+		return;
+	size = high - low + 1;
+	used = ephport_ports_count(busy, low, high);
+	above = (u64)used * 100 >= (u64)pct * size;
+	if (above == test_bit(proto, &en->warned))
+		return;
+	if (above ? test_and_set_bit(proto, &en->warned) :
+		    !test_and_clear_bit(proto, &en->warned))
+		return;
+	if (above)
+		pr_warn_ratelimited("netns %u: %s ports %u of %u used (%d-%d), at or above warn_pct %u%%\n",
+				    net->ns.inum, proto == EPHPORT_PROTO_TCP ? "tcp" : "udp",
+				    used, size, low, high, pct);
+	else
+		pr_info_ratelimited("netns %u: %s ports %u of %u used (%d-%d), back below warn_pct %u%%\n",
+				    net->ns.inum, proto == EPHPORT_PROTO_TCP ? "tcp" : "udp",
+				    used, size, low, high, pct);
+	trace_ephport_occupancy(net, proto == EPHPORT_PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP,
+				used, size, pct, above);
+}
+
+/*
  * Count allocation @a (a success or a failure), and log and trace it if
  * the log is on or the tracepoint enabled: nothing more otherwise.
  */
 void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
 {
 	bool log = en->log.size, trace = trace_ephport_alloc_enabled();
+	unsigned int pct = READ_ONCE(ephport_warn_pct);
 	struct ephport_log_entry e = {};
 
 	ephport_count(ephport_global_stats, a);
 	ephport_count(ephport_net_stats(en), a);
 	if (a->rule)
 		ephport_rule_count(a->rule, a);
+	if (pct)
+		ephport_warn_check(en, a, pct);
 	if (!log && !trace)
 		return;
 	ephport_entry_fill(a, &e);

@@ -93,6 +93,42 @@ TRACE_EVENT(ephport_alloc,
 		  __entry->rule, __entry->probes, __entry->result)
 );
 
+/*
+ * The used share of a protocol's range in a namespace (cookie and inode)
+ * crossed warn_pct: upward (above=1) or back below (above=0).
+ */
+TRACE_EVENT(ephport_occupancy,
+	TP_PROTO(const struct net *net, int protocol, u32 used, u32 size,
+		 u32 warn_pct, bool above),
+
+	TP_ARGS(net, protocol, used, size, warn_pct, above),
+
+	TP_STRUCT__entry(
+		__field(u64, netns_cookie)
+		__field(u32, netns_inode)
+		__field(u16, protocol)
+		__field(u32, used)
+		__field(u32, size)
+		__field(u32, warn_pct)
+		__field(bool, above)
+	),
+
+	TP_fast_assign(
+		__entry->netns_cookie = net->net_cookie;
+		__entry->netns_inode = net->ns.inum;
+		__entry->protocol = protocol;
+		__entry->used = used;
+		__entry->size = size;
+		__entry->warn_pct = warn_pct;
+		__entry->above = above;
+	),
+
+	TP_printk("netns_cookie=%llu netns_inode=%u protocol=%s used=%u size=%u warn_pct=%u above=%d",
+		  __entry->netns_cookie, __entry->netns_inode,
+		  ephport_show_protocol(__entry->protocol), __entry->used,
+		  __entry->size, __entry->warn_pct, __entry->above)
+);
+
 #endif /* _EPHPORT_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -72,7 +72,7 @@ static bool read_rule_stats(struct ptable *rt, int *col)
 {
 	int i, j;
 
-	if (read_ptable("stats", 1, false, rt))
+	if (read_section("stats", "rule", rt))
 		return false;
 	for (j = 0; j < RS_NCOLS; j++)
 		col[j] = ptable_find(rt, rule_stats_col[j]);

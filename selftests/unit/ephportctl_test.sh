@@ -46,7 +46,7 @@ if [ ! -x "$TOOL" ]; then
 	echo "Bail out! $TOOL not found (set EPHPORTCTL)"
 	exit 1
 fi
-ktap_set_plan 115
+ktap_set_plan 117
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -69,6 +69,7 @@ fixture() {
 	echo 1 >"$SYS/enabled"
 	echo "40000 49999" >"$SYS/range"
 	echo sequential >"$SYS/strategy"
+	echo 80 >"$SYS/warn_pct"
 	echo "$STRATEGIES" >"$SYS/available_strategies"
 	for kv in allocations=1023 failures=1 probes=2046 tcp4_connect=20 \
 		  tcp6_connect=0 tcp_bind=1000 udp4=3 udp6=0; do
@@ -83,6 +84,10 @@ fixture() {
 	tcp-bind               3          0          5          2        1        2        0        0        0        0        0        0        0        0        0     77
 	udp4                   1          0          1          1        1        0        0        0        0        0        0        0        0        0        0     77
 	udp6                   0          0          0          0        0        0        0        0        0        0        0        0        0        0        0     77
+
+	protocol   low  high   used   free
+	tcp      40000 49999   8500   1500
+	udp      40000 49999      3   9997
 
 	rule         hits
 	web          zzz
@@ -294,7 +299,10 @@ t_status_text() {
 	has "^allocations: *1023$" && has "^failures: *1$" && has "^probes: *2046$" &&
 	has "^probes/allocation: *2.00$" &&
 	has "^path *allocations *this netns$" && has "^tcp4-connect *20 *20$" &&
-	has "^tcp-bind *1000 *3$" && has "^udp4 *3 *1$" && has "^udp6 *0 *0$"
+	has "^tcp-bind *1000 *3$" && has "^udp4 *3 *1$" && has "^udp6 *0 *0$" &&
+	has "^protocol *range *used *free *used%$" &&
+	has "^tcp *40000-49999 *8500 *1500 *85.0% !$" &&
+	has "^udp *40000-49999 *3 *9997 *0.0%$" && has "^warn_pct: *80% "
 }
 check "status shows configuration, totals and per-path counts" t_status_text
 
@@ -304,7 +312,10 @@ check "no command means status" t_status_default
 t_status_json() {
 	run status --json && ok && jqe '
 		(keys_unsorted == ["enabled", "range", "strategy", "available_strategies",
-				   "totals", "paths"]) and
+				   "totals", "paths", "occupancy", "warn_pct"]) and
+		.occupancy.tcp == {"range": {"low": 40000, "high": 49999}, "used": 8500,
+				   "free": 1500} and
+		.occupancy.udp.used == 3 and .warn_pct == 80 and
 		.enabled == true and .range == {"low": 40000, "high": 49999} and
 		.strategy == "sequential" and
 		(.available_strategies | join(" ")) == "'"$STRATEGIES"'" and
@@ -333,6 +344,15 @@ t_status_nonetns() {
 	run -j && ok && jqe '[.paths[].netns_allocations] == [null, null, null, null, null]'
 }
 check_json "status without procfs statistics" t_status_nonetns
+fixture
+
+t_status_occupancy_old() {
+	rm "$SYS/warn_pct" && sed -i '/^protocol/,/^udp /d' "$PROC/stats" &&
+	run status && ok && ! has "^protocol" && ! has "^warn_pct" &&
+	run -j && ok && jqe '.occupancy == null and .warn_pct == null' &&
+	echo 0 >"$SYS/warn_pct" && run status && ok && has "^warn_pct: *off$"
+}
+check_json "status: a module without occupancy or warn_pct" t_status_occupancy_old
 fixture
 
 t_status_bad() {
@@ -713,8 +733,8 @@ fixture
 t_watch_pipe() {
 	run watch -i 0.05 -n 3 && ok &&
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ] &&
-	has "^time *allocations/s *failures/s *probes/allocation *tcp4-connect/s *tcp6-connect/s *tcp-bind/s *udp4/s *udp6/s$" &&
-	[ "$(printf '%s\n' "$out" | grep -c '^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]  *0\.0  *0\.0  *-  *0\.0  *0\.0  *0\.0  *0\.0  *0\.0$')" -eq 3 ] &&
+	has "^time *allocations/s *failures/s *probes/allocation *tcp4-connect/s *tcp6-connect/s *tcp-bind/s *udp4/s *udp6/s *tcp used% *udp used%$" &&
+	[ "$(printf '%s\n' "$out" | grep -c '^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]  *0\.0  *0\.0  *-  *0\.0  *0\.0  *0\.0  *0\.0  *0\.0  *85\.0!  *0\.0$')" -eq 3 ] &&
 	! printf '%s' "$out" | grep -q "$(printf '\r')" &&
 	run watch -i 0.05 -c 2 && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ]
 }
@@ -763,7 +783,10 @@ t_watch_json() {
 	WPATH=udp4 WALLOC=11 WFAIL=0 WPROBES=21
 	watch_change --json && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && jqe '
 		(keys_unsorted == ["time", "interval", "allocations_per_s", "failures_per_s",
-				   "probes_per_allocation", "paths"]) and
+				   "probes_per_allocation", "paths", "occupancy"]) and
+		.occupancy.tcp == {"used": 8500, "free": 1500, "used_pct": 85,
+				   "above_warn_pct": true} and
+		.occupancy.udp.above_warn_pct == false and
 		(.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$")) and
 		.interval > 0.9 and .allocations_per_s > 9 and .probes_per_allocation == 2 and
 		(.paths | keys_unsorted == ["tcp4-connect", "tcp6-connect", "tcp-bind", "udp4",
