@@ -558,6 +558,7 @@ TEST_F(surface, files_and_modes)
 		{ EP_SYSFS "/range", 0644 },
 		{ EP_SYSFS "/strategy", 0644 },
 		{ EP_SYSFS "/available_strategies", 0444 },
+		{ EP_SYSFS "/warn_pct", 0644 },
 		{ EP_SYSFS "/stats/allocations", 0444 },
 		{ EP_SYSFS "/stats/failures", 0444 },
 		{ EP_SYSFS "/stats/probes", 0444 },
