@@ -21,8 +21,9 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-#define EPHPORT_PATH_NAME(id, name, attr)	[EPHPORT_##id] = name,
-#define EPHPORT_PATH_ATTR(id, name, attr)	[EPHPORT_##id] = attr,
+/* In the order of the enum, which the same list makes. */
+#define EPHPORT_PATH_NAME(id, name, attr)	name,
+#define EPHPORT_PATH_ATTR(id, name, attr)	attr,
 
 const char *const ephport_path_names[EPHPORT_PATHS] = {
 	EPHPORT_PATH_LIST(EPHPORT_PATH_NAME)

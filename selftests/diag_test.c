@@ -74,7 +74,7 @@ static int occupancy(const char *proto, long *v)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "protocol ", 9)) {
-			in = !strcmp(strtok(line + 9, " \n"), "low");
+			in = !strcmp(strtok(line + 9, "\n "), "low");
 			continue;
 		}
 		if (in && sscanf(line, "%15s %ld %ld %ld %ld", name, &v[0], &v[1], &v[2],
@@ -283,10 +283,10 @@ TEST_F(diag, warn_pct_crossing)
 		len += r;
 	close(n);
 	buf[len] = '\0';
-	snprintf(up, sizeof(up), "netns_inode=%lu protocol=IPPROTO_UDP used=5 size=10 warn_pct=50 above=1",
-		 netns_inode());
-	snprintf(down, sizeof(down), "netns_inode=%lu protocol=IPPROTO_UDP used=4 size=10 warn_pct=50 above=0",
-		 netns_inode());
+	snprintf(up, sizeof(up), "netns_inode=%lu protocol=IPPROTO_UDP %s", netns_inode(),
+		 "used=5 size=10 warn_pct=50 above=1");
+	snprintf(down, sizeof(down), "netns_inode=%lu protocol=IPPROTO_UDP %s", netns_inode(),
+		 "used=4 size=10 warn_pct=50 above=0");
 	EXPECT_EQ(1, count(buf, up)) TH_LOG("%s", buf);
 	EXPECT_EQ(1, count(buf, down)) TH_LOG("%s", buf);
 	EXPECT_EQ(2, count(buf, "ephport_occupancy:")) TH_LOG("%s", buf);
@@ -297,11 +297,11 @@ TEST_F(diag, warn_pct_crossing)
 		len += r;
 	close(fd);
 	buf[len] = '\0';
-	snprintf(msg, sizeof(msg), "ephport: netns %lu: udp ports 5 of 10 used (40000-40009), at or above warn_pct 50%%",
-		 netns_inode());
+	snprintf(msg, sizeof(msg), "ephport: netns %lu: udp ports %s", netns_inode(),
+		 "5 of 10 used (40000-40009), at or above warn_pct 50%");
 	EXPECT_EQ(1, count(buf, msg)) TH_LOG("%s", buf);
-	snprintf(msg, sizeof(msg), "ephport: netns %lu: udp ports 4 of 10 used (40000-40009), back below warn_pct 50%%",
-		 netns_inode());
+	snprintf(msg, sizeof(msg), "ephport: netns %lu: udp ports %s", netns_inode(),
+		 "4 of 10 used (40000-40009), back below warn_pct 50%");
 	EXPECT_EQ(1, count(buf, msg)) TH_LOG("%s", buf);
 	free(buf);
 	close(fds[0]);

@@ -123,7 +123,7 @@ static void print_occupancy(const struct occupancy *o)
 	if (!o->n) {
 		print_null(PRINT_JSON, "occupancy", NULL, "-");
 	} else {
-		print_string(PRINT_TEXT, NULL, "%s", "\nports of this netns (range without rules):\n");
+		print_string(PRINT_TEXT, NULL, "\n%s:\n", "ports of this netns (no rules)");
 		open_object("occupancy");
 		table_open(&t, header, t.ncols);
 		for (i = 0; i < o->n; i++) {
@@ -144,8 +144,7 @@ static void print_occupancy(const struct occupancy *o)
 	if (o->warn_pct < 0) {
 		print_null(PRINT_JSON, "warn_pct", NULL, "-");
 	} else if (o->warn_pct) {
-		print_uint(PRINT_ANY, "warn_pct",
-			   "warn_pct:           %llu%% (! marks a protocol at or above it)\n",
+		print_uint(PRINT_ANY, "warn_pct", "warn_pct:           %llu%% (! above)\n",
 			   o->warn_pct);
 	} else {
 		print_uint(PRINT_JSON, "warn_pct", NULL, 0);
