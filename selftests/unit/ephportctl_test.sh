@@ -1477,7 +1477,7 @@ t_completion() {
 	  "random-start random-pick random-inc " ] &&
 	[ "$(complete_words ephportctl set range "" | tr '\n' ' ')" = "auto " ] &&
 	[ "$(complete_words ephportctl log -- | sort | tr '\n' ' ')" = \
-	  "--comm --follow --json --path --pid --port --pretty --rule --wall " ] &&
+	  "--comm --failures --follow --json --path --pid --port --pretty --rule --wall " ] &&
 	[ "$(complete_words ephportctl log --path c | tr '\n' ' ')" = "connect " ] &&
 	[ "$(complete_words ephportctl stats --format p | tr '\n' ' ')" = "prometheus " ] &&
 	[ "$(complete_words ephportctl watch - | tr '\n' ' ')" = "-i -n -j --json -p --pretty " ] &&
