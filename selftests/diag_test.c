@@ -243,13 +243,23 @@ static int count(const char *trace, const char *what)
 	return n;
 }
 
+/* Read @fd (to its end, or while it has records) into @buf, then close it. */
+static void slurp(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t r;
+
+	while (len < size - 1 && (r = read(fd, buf + len, size - 1 - len)) > 0)
+		len += r;
+	buf[len] = '\0';
+	close(fd);
+}
+
 /* Crossing warn_pct: one event and one message up, one down. */
 TEST_F(diag, warn_pct_crossing)
 {
 	char up[128], down[128], msg[128], *buf;
 	int fds[6], i, port, fd, n;
-	size_t len = 0;
-	ssize_t r;
 
 	if (access(OCC_TP "/enable", W_OK))
 		SKIP(return, "no %s (tracefs not mounted?)", OCC_TP);
@@ -279,10 +289,7 @@ TEST_F(diag, warn_pct_crossing)
 	ASSERT_NE(NULL, buf);
 	n = open(TRACING "/trace", O_RDONLY);
 	ASSERT_LE(0, n);
-	while (len < (1 << 20) - 1 && (r = read(n, buf + len, (1 << 20) - 1 - len)) > 0)
-		len += r;
-	close(n);
-	buf[len] = '\0';
+	slurp(n, buf, 1 << 20);
 	snprintf(up, sizeof(up), "netns_inode=%lu protocol=IPPROTO_UDP %s", netns_inode(),
 		 "used=5 size=10 warn_pct=50 above=1");
 	snprintf(down, sizeof(down), "netns_inode=%lu protocol=IPPROTO_UDP %s", netns_inode(),
@@ -292,11 +299,7 @@ TEST_F(diag, warn_pct_crossing)
 	EXPECT_EQ(2, count(buf, "ephport_occupancy:")) TH_LOG("%s", buf);
 
 	/* The kernel log: one line each way, naming namespace and protocol. */
-	len = 0;
-	while (len < (1 << 20) - 1 && (r = read(fd, buf + len, (1 << 20) - 1 - len)) > 0)
-		len += r;
-	close(fd);
-	buf[len] = '\0';
+	slurp(fd, buf, 1 << 20);
 	snprintf(msg, sizeof(msg), "ephport: netns %lu: udp ports %s", netns_inode(),
 		 "5 of 10 used (40000-40009), at or above warn_pct 50%");
 	EXPECT_EQ(1, count(buf, msg)) TH_LOG("%s", buf);

@@ -95,7 +95,7 @@ nobody() {
 }
 
 ktap_print_header
-ktap_set_plan 71
+ktap_set_plan 73
 
 # Without the module: the documented error for every verb that needs it.
 unload
@@ -220,7 +220,14 @@ expect "log --failures (text): the result column" \
 
 # Occupancy and warn_pct: a listener bound to port 0 holds the range's
 # one port.
-echo 50 >"$SYSFS/warn_pct"
+run set warn-pct 50
+expect "set warn-pct 50" succeeded warn_pct 50
+warn_refused() {
+	failed 2 "warn-pct must be" && [ "$(cat "$SYSFS/warn_pct")" = 50 ]
+}
+before=$(config)
+run set warn-pct 101
+expect "set warn-pct 101: refused, warn_pct unchanged" warn_refused
 nc -l -p 0 </dev/null >/dev/null 2>&1 &
 holder=$!
 sleep 1
@@ -236,7 +243,7 @@ expect "watch marks the protocol at or above warn_pct" \
 	sh -c "[ $rc = 0 ] && grep -q 'tcp used%' '$out' && grep -q ' 100.0!  *0.0$' '$out'"
 expect "crossing warn_pct is in the kernel log, with the namespace and protocol" \
 	sh -c "dmesg | grep -q 'ephport: netns [0-9]*: tcp ports 1 of 1 used (40000-40000), at or above warn_pct 50%'"
-echo 0 >"$SYSFS/warn_pct"
+run set warn-pct 0
 run set range 40000 40999
 
 # watch: this namespace's rates; another namespace sees none of them.

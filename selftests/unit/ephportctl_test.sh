@@ -46,7 +46,7 @@ if [ ! -x "$TOOL" ]; then
 	echo "Bail out! $TOOL not found (set EPHPORTCTL)"
 	exit 1
 fi
-ktap_set_plan 117
+ktap_set_plan 118
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -177,7 +177,7 @@ fi
 t_help() {
 	run help && ok || return 1
 	for w in status "set range" "set strategy" enable disable stats log watch reset help \
-		 "set random-inc N" "rule add" "rule del" "rule list" "rule flush" save "-b FILE" --batch \
+		 "set random-inc N" "set warn-pct PCT" "rule add" "rule del" "rule list" "rule flush" save "-b FILE" --batch \
 		 "--format prometheus" "--pid PID" "-T" --json --version; do
 		has "$w" || return 1
 	done
@@ -438,6 +438,18 @@ t_random_inc() {
 	fails 1 "ephportctl: cannot write $PARAMS/random_inc_n: No such file or directory"
 }
 check "set random-inc N writes the module parameter random_inc_n" t_random_inc
+
+t_warn_pct() {
+	run set warn-pct 0 && ok && [ -z "$out" ] && file_is "$SYS/warn_pct" 0 &&
+	run set warn-pct 100 && ok && file_is "$SYS/warn_pct" 100 &&
+	for n in 101 -1 x 1.5 ""; do
+		run set warn-pct "$n" &&
+		fails 2 "ephportctl: warn-pct must be 0..100, not \"$n\"" || return 1
+	done &&
+	file_is "$SYS/warn_pct" 100 &&
+	run set warn-pct 5 6 && fails 2 'ephportctl: unexpected argument "6"'
+}
+check "set warn-pct PCT writes warn_pct, 0..100 only" t_warn_pct
 fixture
 
 # ---- set strategy ----
@@ -1232,6 +1244,7 @@ t_save() {
 	set range 40000 49999
 	set strategy sequential
 	set random-inc 500
+	set warn-pct 80
 	rule flush
 	rule add first uid 0 range 40000 40099 priority 5
 	rule add alpha cgroup "my cgroup" priority 100
@@ -1472,7 +1485,7 @@ t_completion() {
 	[ "$(complete_words ephportctl "" | sort | tr '\n' ' ')" = \
 	  "disable enable help log reset rule save set stats status watch " ] &&
 	[ "$(complete_words ephportctl s | sort | tr '\n' ' ')" = "save set stats status " ] &&
-	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy random-inc " ] &&
+	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy random-inc warn-pct " ] &&
 	[ "$(complete_words ephportctl -j set strategy random- | tr '\n' ' ')" = \
 	  "random-start random-pick random-inc " ] &&
 	[ "$(complete_words ephportctl set range "" | tr '\n' ' ')" = "auto " ] &&
@@ -1486,7 +1499,7 @@ t_completion() {
 	[ "$(complete_words ephportctl watch -i "" | wc -w)" -eq 0 ] &&
 	[ "$(complete_words ephportctl --j | tr '\n' ' ')" = "--json " ] &&
 	[ "$(complete_words ephportctl --p | tr '\n' ' ')" = "--pretty " ] &&
-	[ "$(complete_words ephportctl s "" | tr '\n' ' ')" = "range strategy random-inc " ] &&
+	[ "$(complete_words ephportctl s "" | tr '\n' ' ')" = "range strategy random-inc warn-pct " ] &&
 	[ "$(complete_words ephportctl se st random-s | tr '\n' ' ')" = "random-start " ] &&
 	[ "$(complete_words ephportctl st "" | tr '\n' ' ')" = "-j --json -p --pretty " ]
 }
