@@ -1387,7 +1387,8 @@ rules_fixture
 # The per-path table, then a per-rule one.
 rule_stats() {
 	fixture
-	awk '!NF { exit } { print }' "$PROC/stats" >"$tmp/stats"
+	# the path and occupancy tables, then the rules, as the module has them
+	awk '!NF && ++blank == 2 { exit } { print }' "$PROC/stats" >"$tmp/stats"
 	cat >>"$tmp/stats" <<-'EOF'
 
 	rule            priority enabled allocations   failures     probes max_probes
@@ -1462,6 +1463,9 @@ t_stats_prometheus() {
 	has '^ephport_rule_enabled{rule="batch"} 0$' &&
 	has '^ephport_rule_allocations_total{rule="web"} 20$' &&
 	has '^ephport_rule_max_probes{rule="web"} 1000$' &&
+	has '^# TYPE ephport_ports_used gauge$' &&
+	has '^ephport_ports_used{protocol="tcp"} 8500$' &&
+	has '^ephport_ports_free{protocol="udp"} 9997$' && has '^ephport_warn_pct 80$' &&
 	! has future && ! has 77 &&
 	run stats --format p && ok && prom_valid &&
 	run stats --format json && ok && jqe '.paths["tcp4-connect"].allocations == 20' &&
