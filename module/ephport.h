@@ -15,13 +15,22 @@
 #include "core.h"
 
 
-/* The allocation paths, in the order the statistics show them. */
+/*
+ * The allocation paths, in the order the statistics show them: the one
+ * list the enum, the names (files, log) and the tracepoint are made of.
+ * X(id, name, attribute name)
+ */
+#define EPHPORT_PATH_LIST(X)						\
+	X(TCP4_CONNECT, "tcp4-connect", "tcp4_connect")			\
+	X(TCP6_CONNECT, "tcp6-connect", "tcp6_connect")			\
+	X(TCP_BIND, "tcp-bind", "tcp_bind")				\
+	X(UDP4, "udp4", "udp4")						\
+	X(UDP6, "udp6", "udp6")
+
+#define EPHPORT_PATH_ENUM(id, name, attr)	EPHPORT_##id,
+
 enum ephport_path {
-	EPHPORT_TCP4_CONNECT,
-	EPHPORT_TCP6_CONNECT,
-	EPHPORT_TCP_BIND,
-	EPHPORT_UDP4,
-	EPHPORT_UDP6,
+	EPHPORT_PATH_LIST(EPHPORT_PATH_ENUM)
 	EPHPORT_PATHS
 };
 
@@ -90,6 +99,7 @@ extern bool ephport_enabled;
 extern u32 ephport_range;		/* low | high << 16, or EPHPORT_RANGE_AUTO */
 extern unsigned int ephport_random_inc_n;
 extern unsigned int ephport_log_size;
+extern unsigned int ephport_warn_pct;
 extern const char *ephport_param_strategy;
 extern struct mutex ephport_config_lock;
 
@@ -97,6 +107,8 @@ int ephport_parse_enabled(const char *buf, size_t len, bool *enabled);
 int ephport_parse_range(const char *buf, size_t len, u32 *range);
 int ephport_parse_strategy(const char *buf, size_t len, char *name);
 int ephport_format_range(char *buf, size_t size);
+int ephport_parse_warn_pct(const char *buf, size_t len, unsigned int *pct);
+bool ephport_range_net(const struct net *net, u32 range, int *low, int *high);
 bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,
 		       bool *local);
 bool ephport_active(void);
@@ -117,6 +129,7 @@ struct ephport_log_entry {
 	struct in6_addr laddr;
 	struct in6_addr raddr;
 	u32 probes;
+	int result;			/* 0 or a negative errno */
 	u16 lport;
 	u16 rport;
 	u8 path;
@@ -153,6 +166,7 @@ struct ephport_net {
 	u32 salt;
 	unsigned long *busy[EPHPORT_PROTOS];	/* lazy: EPHPORT_PORTS bits each */
 	atomic_t released;			/* ports let go, ever */
+	unsigned long warned;			/* BIT(proto): above warn_pct */
 	struct ephport_pcpu_stats __percpu *stats;	/* lazy */
 	struct ephport_log log;
 };
@@ -168,6 +182,9 @@ void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 p
 void ephport_index_learn(struct ephport_net *en, enum ephport_proto proto,
 			 u16 port, int released);
 void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port);
+void ephport_ports_scan(struct net *net, enum ephport_proto proto,
+			unsigned long *bits);
+unsigned int ephport_ports_count(const unsigned long *bits, int low, int high);
 void ephport_index_use(struct ephport_walk *w, struct net *net,
 		       struct ephport_net *en, enum ephport_proto proto, u32 low);
 

@@ -25,6 +25,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/sched.h>
 #include <net/inet_hashtables.h>
@@ -91,6 +92,12 @@ void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port)
 	ephport_index_clear(en, proto, port);
 }
 
+/* The ports set in @bits from @low to @high. */
+unsigned int ephport_ports_count(const unsigned long *bits, int low, int high)
+{
+	return bitmap_weight(bits, high + 1) - bitmap_weight(bits, low);
+}
+
 static struct udp_table *ephport_udp_table(struct net *net)
 {
 #ifdef EPHPORT_HAVE_NETNS_UDP_TABLE
@@ -100,9 +107,20 @@ static struct udp_table *ephport_udp_table(struct net *net)
 #endif
 }
 
-/* What the namespace holds already: its TCP bind buckets or UDP sockets. */
-static void ephport_index_fill(struct net *net, struct ephport_net *en,
-			       enum ephport_proto proto)
+static void ephport_bit_set(unsigned long *bits, u16 port)
+{
+	if (!test_bit(port, bits))
+		set_bit(port, bits);
+}
+
+/*
+ * The ports of @proto that namespace @net holds now, as the kernel's tables
+ * say (its TCP bind buckets, which TIME_WAIT sockets keep too, or its UDP
+ * sockets), set in @bits.  Each bucket is read under its lock; the whole
+ * is not a snapshot.  O(table size), for the control path.
+ */
+void ephport_ports_scan(struct net *net, enum ephport_proto proto,
+			unsigned long *bits)
 {
 	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
 	struct udp_table *udptable = ephport_udp_table(net);
@@ -117,7 +135,7 @@ static void ephport_index_fill(struct net *net, struct ephport_net *en,
 		spin_lock_bh(&head->lock);
 		inet_bind_bucket_for_each(tb, &head->chain)
 			if (net_eq(ib_net(tb), net))
-				ephport_index_set(en, EPHPORT_PROTO_TCP, tb->port);
+				ephport_bit_set(bits, tb->port);
 		spin_unlock_bh(&head->lock);
 		cond_resched();
 	}
@@ -131,8 +149,7 @@ static void ephport_index_fill(struct net *net, struct ephport_net *en,
 		spin_lock_bh(&hslot->lock);
 		sk_for_each(sk, &hslot->head)
 			if (net_eq(sock_net(sk), net))
-				ephport_index_set(en, EPHPORT_PROTO_UDP,
-						  udp_sk(sk)->udp_port_hash);
+				ephport_bit_set(bits, udp_sk(sk)->udp_port_hash);
 		spin_unlock_bh(&hslot->lock);
 		cond_resched();
 	}
@@ -156,7 +173,7 @@ void ephport_index_use(struct ephport_walk *w, struct net *net,
 				     BITS_TO_LONGS(EPHPORT_PORTS),
 				     sizeof(unsigned long), &created);
 	if (created)
-		ephport_index_fill(net, en, proto);
+		ephport_ports_scan(net, proto, busy);
 	if (busy)
 		ephport_walk_set_index(w, low, busy);
 }

@@ -23,6 +23,7 @@ bool ephport_enabled = true;
 u32 ephport_range = EPHPORT_RANGE_AUTO;
 unsigned int ephport_random_inc_n = EPHPORT_RANDOM_INC_N;
 unsigned int ephport_log_size = 1024;
+unsigned int ephport_warn_pct;		/* 0: off */
 /* Serialises changes of the active strategy. */
 DEFINE_MUTEX(ephport_config_lock);
 
@@ -33,6 +34,22 @@ void ephport_set_ready(bool ready)
 {
 	/* Everything set up before is visible to whoever sees it ready. */
 	smp_store_release(&ephport_ready, ready);
+}
+
+/* warn_pct: 0 (off) to 100, in decimal. */
+int ephport_parse_warn_pct(const char *buf, size_t len, unsigned int *pct)
+{
+	char tmp[8];
+	unsigned int v;
+
+	if (!len || len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	if (!isdigit(tmp[0]) || kstrtouint(tmp, 10, &v) || v > 100)
+		return -EINVAL;
+	*pct = v;
+	return 0;
 }
 
 bool ephport_active(void)
@@ -146,11 +163,13 @@ int ephport_parse_strategy(const char *buf, size_t len, char *name)
  * as the stock getter narrows it.
  * Returns false when no port is left.
  */
-bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,
-		       bool *local)
+/*
+ * The range @range (or the sysctl's, if auto) is in namespace @net, above
+ * its unprivileged port floor; false if that leaves nothing.
+ */
+bool ephport_range_net(const struct net *net, u32 range, int *low, int *high)
 {
-	const struct net *net = sock_net(sk);
-	int lo, hi, sk_lo, sk_hi, floor;
+	int lo, hi, floor;
 
 	if (range == EPHPORT_RANGE_AUTO) {
 		inet_get_local_port_range(net, &lo, &hi);
@@ -162,6 +181,18 @@ bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,
 	if (lo < floor)
 		lo = floor;
 	if (lo > hi)
+		return false;
+	*low = lo;
+	*high = hi;
+	return true;
+}
+
+bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,
+		       bool *local)
+{
+	int lo, hi, sk_lo, sk_hi;
+
+	if (!ephport_range_net(sock_net(sk), range, &lo, &hi))
 		return false;
 
 	ephport_sk_port_range(sk, &sk_lo, &sk_hi);

@@ -22,11 +22,53 @@ static const char *const ephport_hist_labels[EPHPORT_HIST_BUCKETS] = {
 	"256-511", "512-1023", ">=1024",
 };
 
+static const char *const ephport_proto_names[EPHPORT_PROTOS] = { "tcp", "udp" };
+
+/*
+ * Occupancy, after a blank line: per protocol, the namespace's effective
+ * range without rules (ephport's range, or the sysctl's when auto) and the
+ * ports of it in use and free, counted from the kernel's tables now (TCP:
+ * bound ports, listeners, connections and TIME_WAIT alike).  An empty
+ * range shows 0 used and 0 free.
+ */
+static int ephport_occupancy_show(struct seq_file *seq, struct net *net)
+{
+	unsigned int used, size;
+	unsigned long *bits;
+	int low, high, proto;
+	bool ok;
+
+	seq_printf(seq, "\n%-8s %5s %5s %6s %6s\n", "protocol", "low", "high",
+		   "used", "free");
+	ok = ephport_range_net(net, READ_ONCE(ephport_range), &low, &high);
+	bits = ok ? bitmap_zalloc(EPHPORT_PORTS, GFP_KERNEL) : NULL;
+	if (ok && !bits)
+		return -ENOMEM;
+	for (proto = 0; proto < EPHPORT_PROTOS; proto++) {
+		used = 0;
+		size = 0;
+		if (bits) {
+			bitmap_zero(bits, EPHPORT_PORTS);
+			ephport_ports_scan(net, proto, bits);
+			used = ephport_ports_count(bits, low, high);
+			size = high - low + 1;
+		} else {
+			low = 0;
+			high = 0;
+		}
+		seq_printf(seq, "%-8s %5d %5d %6u %6u\n", ephport_proto_names[proto],
+			   low, high, used, size - used);
+	}
+	bitmap_free(bits);
+	return 0;
+}
+
 static int ephport_stats_show(struct seq_file *seq, void *v)
 {
 	struct ephport_net *en = ephport_net(seq_file_single_net(seq));
 	struct ephport_pcpu_stats *sum;
 	unsigned int p, b;
+	int err;
 
 	if (!en)
 		return 0;
@@ -49,6 +91,9 @@ static int ephport_stats_show(struct seq_file *seq, void *v)
 		seq_putc(seq, '\n');
 	}
 	kfree(sum);
+	err = ephport_occupancy_show(seq, seq_file_single_net(seq));
+	if (err)
+		return err;
 	/* Rules are global: the initial namespace shows them. */
 	if (net_eq(seq_file_single_net(seq), &init_net))
 		ephport_rules_show(seq);
@@ -61,7 +106,6 @@ static int ephport_stats_show(struct seq_file *seq, void *v)
  */
 static int ephport_index_show(struct seq_file *seq, void *v)
 {
-	static const char *const names[EPHPORT_PROTOS] = { "tcp", "udp" };
 	struct ephport_net *en = ephport_net(seq_file_single_net(seq));
 	unsigned long first, last;
 	int proto;
@@ -72,7 +116,7 @@ static int ephport_index_show(struct seq_file *seq, void *v)
 		/* None until a strategy first walks it: no port listed. */
 		const unsigned long *busy = smp_load_acquire(&en->busy[proto]);
 
-		seq_puts(seq, names[proto]);
+		seq_puts(seq, ephport_proto_names[proto]);
 		first = busy ? find_first_bit(busy, EPHPORT_PORTS) : EPHPORT_PORTS;
 		while (first < EPHPORT_PORTS) {
 			last = find_next_zero_bit(busy, EPHPORT_PORTS, first) - 1;
@@ -179,17 +223,41 @@ static int ephport_addr_port(char *buf, size_t size, int family,
 	return scnprintf(buf, size, "[%pI6c]:%u", addr, port);
 }
 
+/* "ok", or the errno's name ("EADDRNOTAVAIL"), or its number ("-12"). */
+static const char *ephport_result_name(int result, char *buf, size_t size)
+{
+	switch (result) {
+	case 0:
+		return "ok";
+	case -EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL";
+	case -EADDRINUSE:
+		return "EADDRINUSE";
+	case -EAGAIN:
+		return "EAGAIN";
+	case -ENOMEM:
+		return "ENOMEM";
+	case -EPERM:
+		return "EPERM";
+	case -EACCES:
+		return "EACCES";
+	default:
+		snprintf(buf, size, "%d", result);
+		return buf;
+	}
+}
+
 static int ephport_log_show(struct seq_file *seq, void *v)
 {
 	const struct ephport_log_iter *it = seq->private;
 	const struct ephport_log_entry *e = v;
-	char local[64], remote[64], pid[16] = "-";
+	char local[64], remote[64], pid[16] = "-", err[16];
 	const char *comm = "-";
 
 	if (v == SEQ_START_TOKEN) {
-		seq_printf(seq, "%-17s %-12s %-47s %-47s %6s %-15s %-15s %7s %s\n",
+		seq_printf(seq, "%-17s %-12s %-47s %-47s %6s %-15s %-15s %-13s %7s %s\n",
 			   "time", "path", "local", "remote", "probes", "strategy",
-			   "rule", "pid", "comm");
+			   "rule", "result", "pid", "comm");
 		return 0;
 	}
 	ephport_addr_port(local, sizeof(local), e->family, &e->laddr, e->lport);
@@ -202,10 +270,11 @@ static int ephport_log_show(struct seq_file *seq, void *v)
 		snprintf(pid, sizeof(pid), "%d", it->pid);
 		comm = e->comm;
 	}
-	seq_printf(seq, "%10llu.%06llu %-12s %-47s %-47s %6u %-15s %-15s %7s %s\n",
+	seq_printf(seq, "%10llu.%06llu %-12s %-47s %-47s %6u %-15s %-15s %-13s %7s %s\n",
 		   e->time_ns / NSEC_PER_SEC, (e->time_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
 		   ephport_path_names[e->path], local, remote, e->probes,
-		   e->strategy, e->rule, pid, comm);
+		   e->strategy, e->rule,
+		   ephport_result_name(e->result, err, sizeof(err)), pid, comm);
 	return 0;
 }
 

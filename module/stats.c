@@ -21,12 +21,16 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
+/* In the order of the enum, which the same list makes. */
+#define EPHPORT_PATH_NAME(id, name, attr)	name,
+#define EPHPORT_PATH_ATTR(id, name, attr)	attr,
+
 const char *const ephport_path_names[EPHPORT_PATHS] = {
-	"tcp4-connect", "tcp6-connect", "tcp-bind", "udp4", "udp6",
+	EPHPORT_PATH_LIST(EPHPORT_PATH_NAME)
 };
 
 const char *const ephport_path_attrs[EPHPORT_PATHS] = {
-	"tcp4_connect", "tcp6_connect", "tcp_bind", "udp4", "udp6",
+	EPHPORT_PATH_LIST(EPHPORT_PATH_ATTR)
 };
 
 struct ephport_pcpu_stats __percpu *ephport_global_stats;
@@ -103,42 +107,50 @@ static struct ephport_pcpu_stats __percpu *ephport_net_stats(struct ephport_net 
 	return pcpu;
 }
 
+/* What the log and the tracepoint show of allocation @a. */
+static void ephport_entry_fill(const struct ephport_alloc *a,
+			       struct ephport_log_entry *e)
+{
+	const struct sock *sk = a->sk;
+	bool connect = a->path <= EPHPORT_TCP6_CONNECT;
+
+	e->path = a->path;
+	e->probes = a->probes;
+	e->result = a->result;
+	e->lport = a->result ? 0 : inet_sk(sk)->inet_num;
+	/* A connect()ing socket's destination is set before its port. */
+	e->rport = connect ? ntohs(inet_sk(sk)->inet_dport) : 0;
+	ephport_sk_addrs(sk, a->path, e);
+	if (!connect)
+		memset(&e->raddr, 0, sizeof(e->raddr));
+	strscpy(e->strategy, a->strategy ? a->strategy->name : "-",
+		sizeof(e->strategy));
+	strscpy(e->rule, a->rule ? ephport_rule_name(a->rule) : "-", sizeof(e->rule));
+}
+
 /*
  * The entries hold a reference on the pid of the task that made the
  * allocation, which the reader translates into its own pid namespace.
  */
-static void ephport_log(struct ephport_log *log, const struct ephport_alloc *a)
+static void ephport_log(struct ephport_log *log, struct ephport_log_entry *e)
 {
-	const struct sock *sk = a->sk;
-	bool connect = a->path <= EPHPORT_TCP6_CONNECT;
 	struct ephport_log_entry *entries, *slot;
 	struct pid *old;
-	struct ephport_log_entry e = {
-		.time_ns = ktime_get_boottime_ns(),
-		.path = a->path,
-		.probes = a->probes,
-		.lport = inet_sk(sk)->inet_num,
-		.rport = connect ? ntohs(inet_sk(sk)->inet_dport) : 0,
-	};
 
 	/* The first entry sets the log up; without memory, none is kept. */
 	entries = ephport_lazy_kvcalloc((void **)&log->entries, log->size,
 					sizeof(*entries), NULL);
 	if (!entries)
 		return;
-	ephport_sk_addrs(sk, a->path, &e);
-	if (!connect)
-		memset(&e.raddr, 0, sizeof(e.raddr));
+	e->time_ns = ktime_get_boottime_ns();
 	/* As the scheduler's tracepoints do: no lock, comm ends in a NUL. */
-	memcpy(e.comm, current->comm, sizeof(e.comm));
-	strscpy(e.strategy, a->strategy->name, sizeof(e.strategy));
-	strscpy(e.rule, a->rule ? ephport_rule_name(a->rule) : "-", sizeof(e.rule));
-	e.pid = get_pid(task_tgid(current));
+	memcpy(e->comm, current->comm, sizeof(e->comm));
+	e->pid = get_pid(task_tgid(current));
 
 	spin_lock_bh(&log->lock);
 	slot = &entries[log->seq++ % log->size];
 	old = slot->pid;
-	*slot = e;
+	*slot = *e;
 	spin_unlock_bh(&log->lock);
 	put_pid(old);
 }
@@ -155,21 +167,73 @@ void ephport_log_free(struct ephport_log *log)
 	kvfree(log->entries);
 }
 
+/*
+ * warn_pct: after an allocation, the share of the namespace's range (as
+ * /proc/net/ephport/stats shows it) that the occupancy index of the
+ * protocol says is used; crossing warn_pct upward, or falling back below
+ * it, is told once each way: a rate-limited message and the
+ * ephport_occupancy event.  Ports let go are seen at the next allocation.
+ * A namespace without an index (no walk yet, or the kernel strategy) is
+ * not checked.
+ */
+static void ephport_warn_check(struct ephport_net *en, const struct ephport_alloc *a,
+			       unsigned int pct)
+{
+	enum ephport_proto proto = a->path <= EPHPORT_TCP_BIND ? EPHPORT_PROTO_TCP :
+								 EPHPORT_PROTO_UDP;
+	struct net *net = sock_net(a->sk);
+	unsigned int used, size;
+	unsigned long *busy;
+	int low, high;
+	bool above;
+
+	/* Pairs with the publication in ephport_lazy_kvcalloc(). */
+	busy = smp_load_acquire(&en->busy[proto]);
+	if (!busy || !ephport_range_net(net, READ_ONCE(ephport_range), &low, &high))
+		return;
+	size = high - low + 1;
+	used = ephport_ports_count(busy, low, high);
+	above = (u64)used * 100 >= (u64)pct * size;
+	if (above == test_bit(proto, &en->warned))
+		return;
+	if (above ? test_and_set_bit(proto, &en->warned) :
+		    !test_and_clear_bit(proto, &en->warned))
+		return;
+	if (above)
+		pr_warn_ratelimited("netns %u: %s ports %u of %u used (%d-%d), at or above warn_pct %u%%\n",
+				    net->ns.inum, proto == EPHPORT_PROTO_TCP ? "tcp" : "udp",
+				    used, size, low, high, pct);
+	else
+		pr_info_ratelimited("netns %u: %s ports %u of %u used (%d-%d), back below warn_pct %u%%\n",
+				    net->ns.inum, proto == EPHPORT_PROTO_TCP ? "tcp" : "udp",
+				    used, size, low, high, pct);
+	trace_ephport_occupancy(net, proto == EPHPORT_PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP,
+				used, size, pct, above);
+}
+
+/*
+ * Count allocation @a (a success or a failure), and log and trace it if
+ * the log is on or the tracepoint enabled: nothing more otherwise.
+ */
 void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
 {
-	const struct sock *sk = a->sk;
-	bool connect = a->path <= EPHPORT_TCP6_CONNECT;
+	bool log = en->log.size, trace = trace_ephport_alloc_enabled();
+	unsigned int pct = READ_ONCE(ephport_warn_pct);
+	struct ephport_log_entry e = {};
 
 	ephport_count(ephport_global_stats, a);
 	ephport_count(ephport_net_stats(en), a);
 	if (a->rule)
 		ephport_rule_count(a->rule, a);
-	if (!a->result && en->log.size)
-		ephport_log(&en->log, a);
-	trace_ephport_alloc(a->path, a->path == EPHPORT_TCP4_CONNECT ? AF_INET : sk->sk_family,
-			    a->result ? 0 : inet_sk(sk)->inet_num,
-			    connect ? ntohs(inet_sk(sk)->inet_dport) : 0,
-			    a->probes, a->result);
+	if (pct)
+		ephport_warn_check(en, a, pct);
+	if (!log && !trace)
+		return;
+	ephport_entry_fill(a, &e);
+	if (trace)
+		trace_ephport_alloc(&e, sock_net(a->sk));
+	if (log)
+		ephport_log(&en->log, &e);
 }
 
 /* Counters not allocated yet (NULL) sum to zero. */

@@ -79,7 +79,27 @@ static ssize_t available_strategies_show(struct kobject *kobj,
 	return ephport_strategy_show_available(buf, PAGE_SIZE);
 }
 
+static ssize_t warn_pct_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(ephport_warn_pct));
+}
+
+static ssize_t warn_pct_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	unsigned int pct;
+
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+	if (ephport_parse_warn_pct(buf, count, &pct))
+		return -EINVAL;
+	WRITE_ONCE(ephport_warn_pct, pct);
+	return count;
+}
+
 static struct kobj_attribute ephport_attr_enabled = __ATTR_RW(enabled);
+static struct kobj_attribute ephport_attr_warn_pct = __ATTR_RW(warn_pct);
 static struct kobj_attribute ephport_attr_range = __ATTR_RW(range);
 static struct kobj_attribute ephport_attr_strategy = __ATTR_RW(strategy);
 static struct kobj_attribute ephport_attr_available = __ATTR_RO(available_strategies);
@@ -89,6 +109,7 @@ static struct attribute *ephport_attrs[] = {
 	&ephport_attr_range.attr,
 	&ephport_attr_strategy.attr,
 	&ephport_attr_available.attr,
+	&ephport_attr_warn_pct.attr,
 	NULL,
 };
 

@@ -51,7 +51,7 @@ static int parse_log(int fd, struct log *l)
 
 		line[strcspn(line, "\n")] = '\0';
 		off = 0;
-		if (sscanf(line, "%*s %31s %63s %*s %*s %*s %*s %15s %n", e->path,
+		if (sscanf(line, "%*s %31s %63s %*s %*s %*s %*s %*s %15s %n", e->path,
 			   e->local, e->pid, &off) != 3 || !off) {
 			fclose(f);
 			return -EBADMSG;

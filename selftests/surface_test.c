@@ -311,7 +311,7 @@ static void read_gstats(struct gstats *g)
 
 struct log_entry {
 	double time;
-	char path[32], local[64], remote[64], strategy[32], rule[32], comm[32];
+	char path[32], local[64], remote[64], strategy[32], rule[32], result[32], comm[32];
 	long long probes;
 	int pid;
 };
@@ -342,9 +342,9 @@ static int read_log(struct log *l)
 		int off = 0;
 
 		line[strcspn(line, "\n")] = '\0';
-		if (sscanf(line, "%lf %31s %63s %63s %lld %31s %31s %d %n", &e->time, e->path,
-			   e->local, e->remote, &e->probes, e->strategy, e->rule,
-			   &e->pid, &off) != 8 || !off) {
+		if (sscanf(line, "%lf %31s %63s %63s %lld %31s %31s %31s %d %n", &e->time,
+			   e->path, e->local, e->remote, &e->probes, e->strategy, e->rule,
+			   e->result, &e->pid, &off) != 9 || !off) {
 			fclose(f);
 			return -EBADMSG;
 		}
@@ -558,6 +558,7 @@ TEST_F(surface, files_and_modes)
 		{ EP_SYSFS "/range", 0644 },
 		{ EP_SYSFS "/strategy", 0644 },
 		{ EP_SYSFS "/available_strategies", 0444 },
+		{ EP_SYSFS "/warn_pct", 0644 },
 		{ EP_SYSFS "/stats/allocations", 0444 },
 		{ EP_SYSFS "/stats/failures", 0444 },
 		{ EP_SYSFS "/stats/probes", 0444 },
@@ -752,7 +753,7 @@ TEST_F(surface, log_entries)
 	static struct log l;
 	static const char *const cols[] = {
 		"time", "path", "local", "remote", "probes", "strategy", "rule",
-		"pid", "comm",
+		"result", "pid", "comm",
 	};
 
 	ASSERT_EQ(0, ep_new_netns());
@@ -765,11 +766,11 @@ TEST_F(surface, log_entries)
 	snprintf(hdr, sizeof(hdr), "%s", l.header);
 	for (i = 0, tok = strtok_r(hdr, " \n", &save); tok;
 	     i++, tok = strtok_r(NULL, " \n", &save)) {
-		if (i < 9) {
+		if (i < 10) {
 			EXPECT_STREQ(cols[i], tok);
 		}
 	}
-	EXPECT_EQ(9, i);
+	EXPECT_EQ(10, i);
 
 	for (i = 0; i < n; i++) {
 		struct log_entry *e;
@@ -801,7 +802,7 @@ TEST_F(surface, log_entries)
 		}
 	}
 
-	/* A failed allocation is counted, not logged. */
+	/* A failed allocation is counted and logged: no port, its errno. */
 	ASSERT_EQ(0, set_range("40200 40200"));
 	fd = ep_socket(AF_INET, SOCK_DGRAM);
 	ASSERT_LE(0, fd);
@@ -810,8 +811,13 @@ TEST_F(surface, log_entries)
 	EXPECT_EQ(-EADDRINUSE, err);
 	if (err >= 0)
 		close(err);
-	EXPECT_EQ(n, read_log(&l));
+	ASSERT_EQ(n + 1, read_log(&l));
 	EXPECT_EQ(1, ep_proc_stat("udp4", "failures"));
+	loopback_str(AF_INET, 0, want, sizeof(want));
+	EXPECT_STREQ(want, l.e[n].local);
+	EXPECT_STREQ("EADDRINUSE", l.e[n].result);
+	EXPECT_STREQ("udp4", l.e[n].path);
+	EXPECT_STREQ("ok", l.e[n - 1].result);
 	close(fd);
 	close_fds(fds, n);
 }
@@ -1510,8 +1516,10 @@ static int trace_count(const char *trace, const char *const *want, int n)
 TEST_F(surface, tracepoint)
 {
 	int fds[5], ports[5], fd, fd2, i;
-	char lport[5][32], *trace;
+	char lport[5][32], cookie[64], *trace;
 	const char *want[6];
+	unsigned long long c = 0;
+	socklen_t clen = sizeof(c);
 	ssize_t len;
 
 	if (access(TP_DIR "/enable", W_OK))
@@ -1519,9 +1527,14 @@ TEST_F(surface, tracepoint)
 	trace = malloc(1 << 20);
 	ASSERT_NE(NULL, trace);
 	ASSERT_LT(0, read_all(TP_DIR "/format", trace, 1 << 20));
-	for (i = 0; i < 6; i++) {
+	/* Names, not enum symbols: TRACE_DEFINE_ENUM turned them to numbers. */
+	EXPECT_EQ(NULL, strstr(trace, "EPHPORT_")) TH_LOG("%s", trace);
+	EXPECT_NE(NULL, strstr(trace, "\"tcp-bind\""));
+	for (i = 0; i < 14; i++) {
 		static const char *const fields[] = {
 			"path;", "family;", "lport;", "rport;", "probes;", "result;",
+			"netns_cookie;", "protocol;", "laddr[4];", "raddr[4];",
+			"laddr_v6[16];", "raddr_v6[16];", "strategy[16];", "rule[16];",
 		};
 
 		EXPECT_NE(NULL, strstr(trace, fields[i])) TH_LOG("field %s", fields[i]);
@@ -1530,6 +1543,12 @@ TEST_F(surface, tracepoint)
 	ASSERT_EQ(0, ep_new_netns());
 	ASSERT_EQ(0, listeners(self->listener));
 	ASSERT_EQ(0, set_range("40000 40001"));
+	fd = ep_socket(AF_INET, SOCK_DGRAM);
+	ASSERT_LE(0, fd);
+	/* SO_NETNS_COOKIE: 71 */
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, 71, &c, &clen));
+	close(fd);
+	snprintf(cookie, sizeof(cookie), " netns_cookie=%llu ", c);
 	fd = open(TRACING "/trace", O_WRONLY | O_TRUNC);
 	ASSERT_LE(0, fd);
 	close(fd);
@@ -1573,13 +1592,16 @@ TEST_F(surface, tracepoint)
 	want[1] = lport[2];
 	EXPECT_EQ(1, trace_count(trace, want, 4));
 	/* The exhaustions. */
-	want[0] = "path=tcp4-connect ";
-	want[1] = " lport=0 ";
+	want[0] = "path=tcp4-connect family=AF_INET protocol=IPPROTO_TCP ";
+	want[1] = " laddr=127.0.0.1 lport=0 raddr=127.0.0.1 rport=5000 ";
 	want[2] = " result=-99";
-	EXPECT_EQ(1, trace_count(trace, want, 3)) TH_LOG("%s", trace);
-	want[0] = "path=udp4 ";
+	want[3] = cookie;
+	want[4] = " rule=- ";
+	EXPECT_EQ(1, trace_count(trace, want, 5)) TH_LOG("%s", trace);
+	want[0] = "path=udp4 family=AF_INET protocol=IPPROTO_UDP ";
+	want[1] = " laddr=127.0.0.1 lport=0 raddr=0.0.0.0 rport=0 ";
 	want[2] = " result=-98";
-	EXPECT_EQ(1, trace_count(trace, want, 3)) TH_LOG("%s", trace);
+	EXPECT_EQ(1, trace_count(trace, want, 4)) TH_LOG("%s", trace);
 	/* Nothing else: exactly 7 events. */
 	want[0] = "ephport_alloc:";
 	EXPECT_EQ(7, trace_count(trace, want, 1)) TH_LOG("%s", trace);

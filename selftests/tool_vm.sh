@@ -95,7 +95,7 @@ nobody() {
 }
 
 ktap_print_header
-ktap_set_plan 66
+ktap_set_plan 73
 
 # Without the module: the documented error for every verb that needs it.
 unload
@@ -147,7 +147,8 @@ expect "reset zeroes the global counters" \
 	sh -c "[ \$(cat $SYSFS/stats/allocations) = 0 ] && [ \$(cat $SYSFS/stats/tcp4_connect) = 0 ]"
 # shellcheck disable=SC2016
 expect "reset zeroes this namespace's counters" \
-	awk 'NR > 1 { for (i = 2; i <= NF; i++) if ($i != 0) bad = 1 } END { exit bad }' \
+	awk '!NF { done = 1 } NR > 1 && !done { for (i = 2; i <= NF; i++) if ($i != 0) bad = 1 }
+	     END { exit bad }' \
 	/proc/net/ephport/stats
 connect_once
 
@@ -155,7 +156,7 @@ run status --json
 expect "status --json: one JSON object with the documented keys" \
 	json_line "{" "}" enabled range strategy available_strategies totals \
 	allocations failures probes probes_per_allocation paths netns_allocations \
-	tcp4-connect tcp6-connect tcp-bind udp4 udp6
+	tcp4-connect tcp6-connect tcp-bind udp4 udp6 occupancy tcp udp used free warn_pct
 expect "status --json shows the configuration" \
 	grep -qF '"range":{"low":40000,"high":40999}' "$out"
 run -j status
@@ -169,7 +170,7 @@ expect "stats: status 0, every path" \
 	sh -c "[ $rc = 0 ] && grep -q tcp4-connect '$out' && grep -q udp6 '$out'"
 run log --json
 expect "log --json: one JSON array with the documented keys" \
-	json_line "[" "]" time path local remote probes strategy rule pid comm
+	json_line "[" "]" time path local remote probes strategy rule result pid comm
 expect "log --json shows the connect()" \
 	sh -c "grep -qF '\"path\":\"tcp4-connect\"' '$out' && grep -qF '\"comm\":\"nc\"' '$out'"
 run log -n 1 --json
@@ -201,6 +202,49 @@ rc=0
 wait $follow || rc=$?
 expect "log -f prints a new connect() once, then exits 0 on SIGTERM" \
 	sh -c "[ $rc = 0 ] && [ \$(grep -c 'tcp4-connect' '$tmp/follow') = \$(($before_f + 1)) ]"
+
+# A failed allocation is logged: the range's one port is reserved.
+reserved=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+run set range 40000 40000
+echo 40000 >/proc/sys/net/ipv4/ip_local_reserved_ports
+connect_once
+echo "$reserved" >/proc/sys/net/ipv4/ip_local_reserved_ports
+run log --failures --json
+expect "log --failures: the failed connect(), its errno and destination" \
+	sh -c "[ $rc = 0 ] && grep -qF '\"result\":\"EADDRNOTAVAIL\"' '$out' &&
+	grep -qF '\"remote\":\"127.0.0.1:1\"' '$out' && grep -qF '\"local\":\"127.0.0.1:0\"' '$out' &&
+	! grep -qF '\"result\":\"ok\"' '$out'"
+run log --failures
+expect "log --failures (text): the result column" \
+	sh -c "[ $rc = 0 ] && grep -q 'result' '$out' && grep -q 'tcp4-connect .*EADDRNOTAVAIL .* nc$' '$out'"
+
+# Occupancy and warn_pct: a listener bound to port 0 holds the range's
+# one port.
+run set warn-pct 50
+expect "set warn-pct 50" succeeded warn_pct 50
+warn_refused() {
+	failed 2 "warn-pct must be" && [ "$(cat "$SYSFS/warn_pct")" = 50 ]
+}
+before=$(config)
+run set warn-pct 101
+expect "set warn-pct 101: refused, warn_pct unchanged" warn_refused
+nc -l -p 0 </dev/null >/dev/null 2>&1 &
+holder=$!
+sleep 1
+run status --json
+expect "status --json: the one TCP port of the range in use, warn_pct" \
+	sh -c "[ $rc = 0 ] &&
+	grep -qF '\"tcp\":{\"range\":{\"low\":40000,\"high\":40000},\"used\":1,\"free\":0}' '$out' &&
+	grep -qF '\"warn_pct\":50' '$out'"
+run watch -i 0.2 -n 1
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+expect "watch marks the protocol at or above warn_pct" \
+	sh -c "[ $rc = 0 ] && grep -q 'tcp used%' '$out' && grep -q ' 100.0!  *0.0$' '$out'"
+expect "crossing warn_pct is in the kernel log, with the namespace and protocol" \
+	sh -c "dmesg | grep -q 'ephport: netns [0-9]*: tcp ports 1 of 1 used (40000-40000), at or above warn_pct 50%'"
+run set warn-pct 0
+run set range 40000 40999
 
 # watch: this namespace's rates; another namespace sees none of them.
 "$TOOL" watch -i 2 -n 1 --json >"$tmp/watch" 2>"$err" &

@@ -40,11 +40,12 @@ static const struct cmd cmds[] = {
 	  "prometheus: for node_exporter's textfile collector",
 	  .json = true },
 	{ .name = "log", .fn = do_log,
-	  .args = "[-n N] [-f [-i SECONDS]] [-T] [FILTER...] [--json]",
+	  .args = "[-n N] [-f [-i SECONDS]] [-T] [--failures] [FILTER...] [--json]",
 	  .description = "recent allocations, oldest first (the last N);\n"
 	  "-f: then new ones as they come, -T: wall-clock\n"
-	  "times.  FILTER: --pid PID, --comm COMM,\n"
-	  "--path PATH, --rule RULE, --port PORT",
+	  "times, --failures: failed ones only.  FILTER:\n"
+	  "--pid PID, --comm COMM, --path PATH, --rule RULE,\n"
+	  "--port PORT",
 	  .json = true },
 	{ .name = "watch", .fn = do_watch, .args = "[-i SECONDS] [-n COUNT] [--json]",
 	  .description = "this namespace's rates every SECONDS (default 1),\n"

@@ -72,6 +72,21 @@ void write_failed(const char *name, int err);
 void write_or_die(const char *name, const char *value);
 int read_ptable(const char *name, int skip, bool rest, struct ptable *t);
 void read_ptable_or_die(const char *name, bool rest, struct ptable *t);
+int read_section(const char *name, const char *first_col, struct ptable *t);
+
+/* status.c: occupancy of this namespace, from the stats file */
+#define OCC_PROTOS	2
+struct occupancy {
+	char proto[OCC_PROTOS][8];
+	unsigned long long low[OCC_PROTOS], high[OCC_PROTOS];
+	unsigned long long used[OCC_PROTOS], free[OCC_PROTOS];
+	int n;				/* 0: the module shows none */
+	long long warn_pct;		/* -1: the module has none */
+};
+
+void read_occupancy(struct occupancy *o);
+double occupancy_pct(const struct occupancy *o, int i);
+bool occupancy_above(const struct occupancy *o, int i);
 void free_ptable(struct ptable *t);
 int ptable_find(const struct ptable *t, const char *name);
 int ptable_col(const struct ptable *t, const char *name);

@@ -263,6 +263,29 @@ void read_ptable_or_die(const char *name, bool rest, struct ptable *t)
 		die(1, "cannot read %s: %s", t->path, strerror(-err));
 }
 
+/*
+ * The first table after the first one of a file whose first column is
+ * first_col: 0, or -ENOENT if there is none (older modules), -errno if the
+ * file cannot be opened.
+ */
+int read_section(const char *name, const char *first_col, struct ptable *t)
+{
+	int skip, err;
+
+	for (skip = 1; skip < 8; skip++) {
+		err = read_ptable(name, skip, false, t);
+		if (err)
+			return err;
+		if (!t->col)
+			break;
+		if (!strcmp(t->col[0], first_col))
+			return 0;
+		free_ptable(t);
+	}
+	free_ptable(t);
+	return -ENOENT;
+}
+
 /* The index of a column, -1 if there is none. */
 int ptable_find(const struct ptable *t, const char *name)
 {

@@ -4,6 +4,9 @@
  * (/proc/net/ephport/allocations, a ring of entries, oldest first), with
  * filters; -f follows it as dmesg -w does, -T shows wall-clock times.
  *
+ * Failed allocations are logged too (result: the errno's name, or "ok");
+ * --failures shows only those.
+ *
  * An entry's time is CLOCK_BOOTTIME, in seconds with microseconds.  Follow
  * mode reads the ring every interval and prints the entries after the last
  * one it printed: those with a later time, or the same time further down.
@@ -20,16 +23,16 @@
 
 /* Columns in output order; numbers are checked, "-" is null. */
 static const char * const name[] = {
-	"time", "path", "local", "remote", "probes", "strategy", "rule", "pid", "comm"
+	"time", "path", "local", "remote", "probes", "strategy", "rule", "result", "pid", "comm"
 };
 
-enum { TIME, PATH, LOCAL, REMOTE, PROBES, STRATEGY, RULE, PID, COMM, NCOLS };
+enum { TIME, PATH, LOCAL, REMOTE, PROBES, STRATEGY, RULE, RESULT, PID, COMM, NCOLS };
 
 /* What log was asked for. */
 struct log_opts {
 	unsigned long long last, pid, port;
 	const char *comm, *path, *rule;
-	bool has_pid, has_port, follow, wall;
+	bool has_pid, has_port, follow, wall, failures;
 	double interval;
 	long long offset_us;		/* wall clock minus boot time */
 };
@@ -91,6 +94,8 @@ static bool wanted(const struct log_opts *o, const struct ptable *pt, int i, con
 		return false;
 	if (o->rule && strcmp(row[col[RULE]], o->rule))
 		return false;
+	if (o->failures && !strcmp(row[col[RESULT]], "ok"))
+		return false;
 	return !o->has_port || addr_port(row[col[LOCAL]]) == (long long)o->port ||
 	       addr_port(row[col[REMOTE]]) == (long long)o->port;
 }
@@ -133,6 +138,8 @@ static void print_entry(const struct log_opts *o, const struct ptable *pt, int i
 	print_uint(PRINT_ANY, "probes", "%llu", ptable_num(pt, i, col[PROBES]));
 	print_string(PRINT_ANY, "strategy", "%s", row[col[STRATEGY]]);
 	print_opt_string(PRINT_ANY, "rule", "%s", row[col[RULE]]);
+	/* "ok", or the errno's name ("EADDRNOTAVAIL") */
+	print_string(PRINT_ANY, "result", "%s", row[col[RESULT]]);
 	/* "-": no process (a kernel socket), or hidden from this reader */
 	if (strcmp(row[col[PID]], "-"))
 		print_uint(PRINT_ANY, "pid", "%llu", ptable_num(pt, i, col[PID]));
@@ -154,7 +161,7 @@ struct log_pos {
 /* Print the wanted entries of one read of the ring after pos. */
 static void print_new(const struct log_opts *o, struct log_pos *pos)
 {
-	static struct table t = { .align = "rlllrllrl", .ncols = NCOLS };
+	static struct table t = { .align = "rlllrlllrl", .ncols = NCOLS };
 	unsigned long long *us, max = pos->time;
 	int i, first = 0, seen = 0, col[NCOLS];
 	const char *header[NCOLS];
@@ -258,6 +265,8 @@ int do_log(int argc, char **argv)
 			log_value_opt(&o, v, argv[i]);
 		} else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow")) {
 			o.follow = true;
+		} else if (!strcmp(argv[i], "--failures")) {
+			o.failures = true;
 		} else if (!strcmp(argv[i], "-T") || !strcmp(argv[i], "--wall")) {
 			o.wall = true;
 		} else {

@@ -74,6 +74,8 @@ int do_save(int argc, char **argv)
 			bad_value(inc, random_inc_path());
 		fprintf(f, "set random-inc %llu\n", n);
 	}
+	if (!access(attr_path("warn_pct"), F_OK))
+		fprintf(f, "set warn-pct %llu\n", read_num("warn_pct"));
 	if (access(configfs_root, F_OK) == 0) {
 		fprintf(f, "rule flush\n");
 		save_rules(f);

@@ -135,6 +135,20 @@ static int set_random_inc(int argc, char **argv)
 	return 0;
 }
 
+static int set_warn_pct(int argc, char **argv)
+{
+	const char *arg = one_arg(argc, argv);
+	unsigned long long n;
+	char value[32];
+
+	if (!parse_ull(arg, &n) || n > 100)
+		die(EXIT_USAGE, "warn-pct must be 0..100, not \"%s\"", arg);
+	check_module();
+	snprintf(value, sizeof(value), "%llu", n);
+	write_or_die("warn_pct", value);
+	return 0;
+}
+
 const struct cmd set_cmds[] = {
 	{ .name = "range", .fn = set_range, .args = "LOW HIGH",
 	  .description = "use ports LOW..HIGH (also: LOW-HIGH)" },
@@ -144,6 +158,8 @@ const struct cmd set_cmds[] = {
 	  .description = "select the port selection strategy" },
 	{ .name = "random-inc", .fn = set_random_inc, .args = "N",
 	  .description = "random-inc: increments are 1..N (random_inc_n)" },
+	{ .name = "warn-pct", .fn = set_warn_pct, .args = "PCT",
+	  .description = "warn when a protocol's range is PCT% used (0: off)" },
 	{ NULL }
 };
 

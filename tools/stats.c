@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <string.h>
+#include <unistd.h>
 
 #include "ephportctl.h"
 
@@ -72,7 +73,7 @@ static bool read_rule_stats(struct ptable *rt, int *col)
 {
 	int i, j;
 
-	if (read_ptable("stats", 1, false, rt))
+	if (read_section("stats", "rule", rt))
 		return false;
 	for (j = 0; j < RS_NCOLS; j++)
 		col[j] = ptable_find(rt, rule_stats_col[j]);
@@ -196,6 +197,27 @@ static void prom_histogram(const struct ptable *pt, int r, int probes)
 	}
 }
 
+/* This namespace's ports in use and free per protocol, and warn_pct. */
+static void prom_occupancy(void)
+{
+	struct ptable ot;
+	int p;
+
+	if (!access(attr_path("warn_pct"), F_OK)) {
+		prom_head("warn_pct", "gauge",
+			  "Percent of a protocol's range in use that the kernel warns at; 0: off.");
+		printf("ephport_warn_pct %llu\n", read_num("warn_pct"));
+	}
+	if (read_section("stats", "protocol", &ot))
+		return;
+	p = ptable_col(&ot, "protocol");
+	prom_rows(&ot, p, "protocol", ptable_col(&ot, "used"), "ports_used", "gauge",
+		  "Ports of the range in use in this network namespace, by protocol.");
+	prom_rows(&ot, p, "protocol", ptable_col(&ot, "free"), "ports_free", "gauge",
+		  "Ports of the range free in this network namespace, by protocol.");
+	free_ptable(&ot);
+}
+
 static void print_prometheus(const struct ptable *pt, int r, const int *col,
 			     const struct ptable *rt, const int *rcol)
 {
@@ -219,6 +241,7 @@ static void print_prometheus(const struct ptable *pt, int r, const int *col,
 		prom_rows(pt, r, "path", col[j], metric, j < 3 ? "counter" : "gauge", help[j]);
 	}
 	prom_histogram(pt, r, col[2]);
+	prom_occupancy();
 	if (!rt->nrows)
 		return;
 	prom_rows(rt, rcol[RS_RULE], "rule", rcol[RS_ENABLED], "rule_enabled", "gauge",

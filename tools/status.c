@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <string.h>
+#include <unistd.h>
 
 #include "ephportctl.h"
 
@@ -66,6 +67,91 @@ static void read_status(struct status *st)
 	}
 }
 
+/*
+ * The occupancy table of this namespace's stats (protocol, low, high, used,
+ * free: the kernel's tables, counted when read) and warn_pct.
+ */
+void read_occupancy(struct occupancy *o)
+{
+	static const char * const cols[] = { "protocol", "low", "high", "used", "free" };
+	unsigned long long *v[] = { NULL, o->low, o->high, o->used, o->free };
+	int c[ARRAY_SIZE(cols)], i, j;
+	struct ptable pt;
+
+	memset(o, 0, sizeof(*o));
+	o->warn_pct = -1;
+	if (!access(attr_path("warn_pct"), F_OK))
+		o->warn_pct = read_num("warn_pct");
+	if (read_section("stats", "protocol", &pt))
+		return;
+	for (j = 0; j < (int)ARRAY_SIZE(cols); j++)
+		c[j] = ptable_col(&pt, cols[j]);
+	for (i = 0; i < pt.nrows && o->n < OCC_PROTOS; i++, o->n++) {
+		snprintf(o->proto[o->n], sizeof(o->proto[o->n]), "%s", pt.row[i][c[0]]);
+		for (j = 1; j < (int)ARRAY_SIZE(cols); j++)
+			v[j][o->n] = ptable_num(&pt, i, c[j]);
+	}
+	free_ptable(&pt);
+}
+
+/* The used share of protocol i's range, in percent (0 for an empty range). */
+double occupancy_pct(const struct occupancy *o, int i)
+{
+	return 100 * ratio(o->used[i], o->used[i] + o->free[i]);
+}
+
+/* At or above warn_pct, as the module reckons it. */
+bool occupancy_above(const struct occupancy *o, int i)
+{
+	unsigned long long size = o->used[i] + o->free[i];
+
+	return o->warn_pct > 0 && size && o->used[i] * 100 >= o->warn_pct * size;
+}
+
+/*
+ * Text: a table of this namespace's ports in use, per protocol, with the
+ * range they count in; JSON: "occupancy": {"tcp": {"range": ..., "used":
+ * N, "free": N}, ...} (null from a module without it) and "warn_pct".
+ */
+static void print_occupancy(const struct occupancy *o)
+{
+	static const char * const header[] = { "protocol", "range", "used", "free", "used%" };
+	struct table t = { .align = "llrrr", .ncols = 5 };
+	char range[64], pct[32];
+	int i;
+
+	if (!o->n) {
+		print_null(PRINT_JSON, "occupancy", NULL, "-");
+	} else {
+		print_string(PRINT_TEXT, NULL, "\n%s:\n", "ports of this netns (no rules)");
+		open_object("occupancy");
+		table_open(&t, header, t.ncols);
+		for (i = 0; i < o->n; i++) {
+			open_object(o->proto[i]);
+			print_string(PRINT_TEXT, NULL, "%s", o->proto[i]);
+			snprintf(range, sizeof(range), "%llu %llu", o->low[i], o->high[i]);
+			print_range(PRINT_ANY, "range", "%s", range);
+			print_uint(PRINT_ANY, "used", "%llu", o->used[i]);
+			print_uint(PRINT_ANY, "free", "%llu", o->free[i]);
+			snprintf(pct, sizeof(pct), "%.1f%%%s", occupancy_pct(o, i),
+				 occupancy_above(o, i) ? " !" : "");
+			print_string(PRINT_TEXT, NULL, "%s", pct);
+			close_object();
+		}
+		table_close();
+		close_object();
+	}
+	if (o->warn_pct < 0) {
+		print_null(PRINT_JSON, "warn_pct", NULL, "-");
+	} else if (o->warn_pct) {
+		print_uint(PRINT_ANY, "warn_pct", "warn_pct:           %llu%% (! above)\n",
+			   o->warn_pct);
+	} else {
+		print_uint(PRINT_JSON, "warn_pct", NULL, 0);
+		print_string(PRINT_TEXT, NULL, "%s", "warn_pct:           off\n");
+	}
+}
+
 /* Text: "LOW-HIGH (N ports)", or auto with what the sysctl says now. */
 static void print_status_range(const char *range)
 {
@@ -94,11 +180,13 @@ int do_status(int argc, char **argv)
 	static const char * const header[] = { "path", "allocations", "this netns" };
 	struct table t = { .align = "l" };
 	char *s, *tok, key[64];
+	struct occupancy occ;
 	struct status st;
 	int i;
 
 	json_opts(argc, argv);
 	read_status(&st);
+	read_occupancy(&occ);
 
 	open_object(NULL);
 	print_bool(PRINT_JSON, "enabled", NULL, !strcmp(st.enabled, "1"));
@@ -137,6 +225,7 @@ int do_status(int argc, char **argv)
 	}
 	table_close();
 	close_object();
+	print_occupancy(&occ);
 	close_object();
 	return 0;
 }

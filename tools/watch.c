@@ -2,7 +2,8 @@
 /*
  * ephportctl - watch: the rates of this network namespace's counters
  * (/proc/net/ephport/stats, as stats shows them), one line per interval
- * with its time: in total and per path.  With --json, one JSON object per
+ * with its time: in total and per path, then the share of the range in
+ * use per protocol ("!" at or above warn_pct).  With --json, one JSON object per
  * line (JSON Lines) for CI logs.  Also the timing of it and of log -f.
  */
 #define _GNU_SOURCE
@@ -85,6 +86,7 @@ struct sample {
 	struct ptable pt;
 	int col[W_N], path;
 	struct timespec when;
+	struct occupancy occ;
 };
 
 static void sample(struct sample *s)
@@ -97,6 +99,7 @@ static void sample(struct sample *s)
 	s->path = ptable_col(&s->pt, "path");
 	for (j = 0; j < W_N; j++)
 		s->col[j] = ptable_col(&s->pt, col[j]);
+	read_occupancy(&s->occ);
 }
 
 /* A counter of path i, its growth since s0 (0 for a path s0 lacks). */
@@ -124,7 +127,33 @@ static void print_header(const struct sample *s)
 	       "probes/allocation");
 	for (i = 0; i < s->pt.nrows; i++)
 		printf("  %*s/s", path_width(s->pt.row[i][s->path]) - 2, s->pt.row[i][s->path]);
+	for (i = 0; i < s->occ.n; i++)
+		printf("  %4s used%%", s->occ.proto[i]);
 	putchar('\n');
+}
+
+/* Each protocol's share of the range in use, "!" at or above warn_pct. */
+static void print_watch_occupancy(const struct occupancy *o)
+{
+	char pct[32];
+	int i;
+
+	if (!o->n)
+		return;
+	open_object("occupancy");
+	for (i = 0; i < o->n; i++) {
+		open_object(o->proto[i]);
+		snprintf(pct, sizeof(pct), "%.1f%s", occupancy_pct(o, i),
+			 occupancy_above(o, i) ? "!" : "");
+		if (!is_json())
+			printf("  %10s", pct);
+		print_uint(PRINT_JSON, "used", NULL, o->used[i]);
+		print_uint(PRINT_JSON, "free", NULL, o->free[i]);
+		print_float(PRINT_JSON, "used_pct", NULL, occupancy_pct(o, i));
+		print_bool(PRINT_JSON, "above_warn_pct", NULL, occupancy_above(o, i));
+		close_object();
+	}
+	close_object();
 }
 
 /* The line of one interval: its end's time, the totals, each path. */
@@ -171,6 +200,7 @@ static void print_rates(const struct sample *s0, const struct sample *s1)
 		close_object();
 	}
 	close_object();
+	print_watch_occupancy(&s1->occ);
 	close_object();
 	print_string(PRINT_TEXT, NULL, "%s", "\n");
 	json_reset();

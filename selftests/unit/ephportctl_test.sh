@@ -46,7 +46,7 @@ if [ ! -x "$TOOL" ]; then
 	echo "Bail out! $TOOL not found (set EPHPORTCTL)"
 	exit 1
 fi
-ktap_set_plan 115
+ktap_set_plan 118
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -69,6 +69,7 @@ fixture() {
 	echo 1 >"$SYS/enabled"
 	echo "40000 49999" >"$SYS/range"
 	echo sequential >"$SYS/strategy"
+	echo 80 >"$SYS/warn_pct"
 	echo "$STRATEGIES" >"$SYS/available_strategies"
 	for kv in allocations=1023 failures=1 probes=2046 tcp4_connect=20 \
 		  tcp6_connect=0 tcp_bind=1000 udp4=3 udp6=0; do
@@ -84,14 +85,18 @@ fixture() {
 	udp4                   1          0          1          1        1        0        0        0        0        0        0        0        0        0        0     77
 	udp6                   0          0          0          0        0        0        0        0        0        0        0        0        0        0        0     77
 
+	protocol   low  high   used   free
+	tcp      40000 49999   8500   1500
+	udp      40000 49999      3   9997
+
 	rule         hits
 	web          zzz
 	EOF
 	cat >"$PROC/allocations" <<-'EOF'
-	time         path         local                         remote                        probes strategy      rule   pid comm
-	5.000001     tcp-bind     [::1]:40001                   -                                  3 random-pick   -      124 my prog
-	123.456789   tcp4-connect 127.0.0.1:40000               127.0.0.1:8080                     1 sequential    web    123 curl
-	130.5        udp4         0.0.0.0:40002                 -                                  1 hash          -        1 a"b\c
+	time         path         local                         remote                        probes strategy      rule   result   pid comm
+	5.000001     tcp-bind     [::1]:40001                   -                                  3 random-pick   -      ok       124 my prog
+	123.456789   tcp4-connect 127.0.0.1:40000               127.0.0.1:8080                     1 sequential    web    ok       123 curl
+	130.5        udp4         0.0.0.0:40002                 -                                  1 hash          -      ok         1 a"b\c
 	EOF
 }
 
@@ -172,7 +177,7 @@ fi
 t_help() {
 	run help && ok || return 1
 	for w in status "set range" "set strategy" enable disable stats log watch reset help \
-		 "set random-inc N" "rule add" "rule del" "rule list" "rule flush" save "-b FILE" --batch \
+		 "set random-inc N" "set warn-pct PCT" "rule add" "rule del" "rule list" "rule flush" save "-b FILE" --batch \
 		 "--format prometheus" "--pid PID" "-T" --json --version; do
 		has "$w" || return 1
 	done
@@ -294,7 +299,10 @@ t_status_text() {
 	has "^allocations: *1023$" && has "^failures: *1$" && has "^probes: *2046$" &&
 	has "^probes/allocation: *2.00$" &&
 	has "^path *allocations *this netns$" && has "^tcp4-connect *20 *20$" &&
-	has "^tcp-bind *1000 *3$" && has "^udp4 *3 *1$" && has "^udp6 *0 *0$"
+	has "^tcp-bind *1000 *3$" && has "^udp4 *3 *1$" && has "^udp6 *0 *0$" &&
+	has "^protocol *range *used *free *used%$" &&
+	has "^tcp *40000-49999 *8500 *1500 *85.0% !$" &&
+	has "^udp *40000-49999 *3 *9997 *0.0%$" && has "^warn_pct: *80% (! above)$"
 }
 check "status shows configuration, totals and per-path counts" t_status_text
 
@@ -304,7 +312,10 @@ check "no command means status" t_status_default
 t_status_json() {
 	run status --json && ok && jqe '
 		(keys_unsorted == ["enabled", "range", "strategy", "available_strategies",
-				   "totals", "paths"]) and
+				   "totals", "paths", "occupancy", "warn_pct"]) and
+		.occupancy.tcp == {"range": {"low": 40000, "high": 49999}, "used": 8500,
+				   "free": 1500} and
+		.occupancy.udp.used == 3 and .warn_pct == 80 and
 		.enabled == true and .range == {"low": 40000, "high": 49999} and
 		.strategy == "sequential" and
 		(.available_strategies | join(" ")) == "'"$STRATEGIES"'" and
@@ -333,6 +344,15 @@ t_status_nonetns() {
 	run -j && ok && jqe '[.paths[].netns_allocations] == [null, null, null, null, null]'
 }
 check_json "status without procfs statistics" t_status_nonetns
+fixture
+
+t_status_occupancy_old() {
+	rm "$SYS/warn_pct" && sed -i '/^protocol/,/^udp /d' "$PROC/stats" &&
+	run status && ok && ! has "^protocol" && ! has "^warn_pct" &&
+	run -j && ok && jqe '.occupancy == null and .warn_pct == null' &&
+	echo 0 >"$SYS/warn_pct" && run status && ok && has "^warn_pct: *off$"
+}
+check_json "status: a module without occupancy or warn_pct" t_status_occupancy_old
 fixture
 
 t_status_bad() {
@@ -418,6 +438,18 @@ t_random_inc() {
 	fails 1 "ephportctl: cannot write $PARAMS/random_inc_n: No such file or directory"
 }
 check "set random-inc N writes the module parameter random_inc_n" t_random_inc
+
+t_warn_pct() {
+	run set warn-pct 0 && ok && [ -z "$out" ] && file_is "$SYS/warn_pct" 0 &&
+	run set warn-pct 100 && ok && file_is "$SYS/warn_pct" 100 &&
+	for n in 101 -1 x 1.5 ""; do
+		run set warn-pct "$n" &&
+		fails 2 "ephportctl: warn-pct must be 0..100, not \"$n\"" || return 1
+	done &&
+	file_is "$SYS/warn_pct" 100 &&
+	run set warn-pct 5 6 && fails 2 'ephportctl: unexpected argument "6"'
+}
+check "set warn-pct PCT writes warn_pct, 0..100 only" t_warn_pct
 fixture
 
 # ---- set strategy ----
@@ -550,9 +582,9 @@ fixture
 
 t_log_text() {
 	run log && ok &&
-	has "^ *time *path *local *remote *probes *strategy *rule *pid *comm$" &&
-	has "^ *5.000001 *tcp-bind *\[::1\]:40001 *- *3 *random-pick *- *124 *my prog$" &&
-	has "^123.456789 *tcp4-connect *127.0.0.1:40000 *127.0.0.1:8080 *1 *sequential *web *123 *curl$" &&
+	has "^ *time *path *local *remote *probes *strategy *rule *result *pid *comm$" &&
+	has "^ *5.000001 *tcp-bind *\[::1\]:40001 *- *3 *random-pick *- *ok *124 *my prog$" &&
+	has "^123.456789 *tcp4-connect *127.0.0.1:40000 *127.0.0.1:8080 *1 *sequential *web *ok *123 *curl$" &&
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ]
 }
 check "log shows all entries, comm with blanks intact" t_log_text
@@ -568,10 +600,10 @@ t_log_json() {
 	run log --json && ok && jqe '
 		length == 3 and
 		(.[0] | keys_unsorted == ["time", "path", "local", "remote", "probes",
-					  "strategy", "rule", "pid", "comm"]) and
+					  "strategy", "rule", "result", "pid", "comm"]) and
 		.[0] == {"time": 5.000001, "path": "tcp-bind", "local": "[::1]:40001",
 			 "remote": null, "probes": 3, "strategy": "random-pick", "rule": null,
-			 "pid": 124, "comm": "my prog"} and
+			 "result": "ok", "pid": 124, "comm": "my prog"} and
 		.[1].remote == "127.0.0.1:8080" and .[1].rule == "web" and
 		.[1].time == 123.456789 and .[2].comm == "a\"b\\c"' &&
 	json=$out && run -j log && [ "$out" = "$json" ] &&
@@ -588,7 +620,7 @@ check "log of an empty table" t_log_empty
 fixture
 
 t_log_bytes() {
-	printf '1.0 udp6 [::]:1 - 1 hash - 7 \001\033[31m\377\342\202\254 x\n' \
+	printf '1.0 udp6 [::]:1 - 1 hash - ok 7 \001\033[31m\377\342\202\254 x\n' \
 		>>"$PROC/allocations" &&
 	run log --json && ok && jqe '.[3].comm == "\u0001\u001b[31m\ufffd\u20ac x"' &&
 	run log && ok && ! printf '%s\n' "$out" | grep -q "$(printf '\033')"
@@ -614,8 +646,8 @@ fixture
 
 # No process behind an allocation (a kernel socket): pid "-".
 t_log_nopid() {
-	printf '7.5 tcp-bind 0.0.0.0:40003 - 1 hash - - -\n' >>"$PROC/allocations" &&
-	run log && ok && has "^ *7.5 *tcp-bind *0.0.0.0:40003 *- *1 *hash *- *- *-$" &&
+	printf '7.5 tcp-bind 0.0.0.0:40003 - 1 hash - ok - -\n' >>"$PROC/allocations" &&
+	run log && ok && has "^ *7.5 *tcp-bind *0.0.0.0:40003 *- *1 *hash *- *ok *- *-$" &&
 	run -j log && ok && jqe '.[3].pid == null and .[3].comm == "-" and .[2].pid == 1'
 }
 check_json "log: a pid of \"-\" is shown as it is, null in JSON" t_log_nopid
@@ -645,15 +677,28 @@ t_log_filters() {
 }
 check_json "log --pid, --comm, --path, --rule, --port select entries" t_log_filters
 
+# A failed allocation: no local port, its errno as the result.
+t_log_failures() {
+	printf '150.0 tcp4-connect 10.0.0.1:0 10.0.0.2:80 28232 random-pick - EADDRNOTAVAIL 9 fail\n' \
+		>>"$PROC/allocations" &&
+	[ "$(log_comms --failures)" = fail ] &&
+	[ "$(log_comms --failures --path udp)" = "" ] &&
+	run log --failures && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ] &&
+	has "^ *150.0 *tcp4-connect *10.0.0.1:0 *10.0.0.2:80 *28232 *random-pick *- *EADDRNOTAVAIL *9 *fail$" &&
+	run -j log --failures && ok && jqe '.[0].result == "EADDRNOTAVAIL" and .[0].pid == 9'
+}
+check_json "log --failures: only the failed allocations, with their errno" t_log_failures
+fixture
+
 # -T: boot time + (CLOCK_REALTIME - CLOCK_BOOTTIME) now.
 t_log_wall() {
 	boot=$(cut -d' ' -f1 /proc/uptime)
-	printf '%s tcp-bind 0.0.0.0:40009 - 1 hash - 5 now\n' "$boot" >>"$PROC/allocations" &&
+	printf '%s tcp-bind 0.0.0.0:40009 - 1 hash - ok 5 now\n' "$boot" >>"$PROC/allocations" &&
 	run log -T && ok && has "^ *wall time *path " &&
 	has "^$(date +%Y-%m-%d) [0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]\{6\} *tcp-bind .* now$" &&
 	run log -T --json && ok && jqe '
 		(.[3] | keys_unsorted == ["time", "wall_time", "path", "local", "remote",
-					  "probes", "strategy", "rule", "pid", "comm"]) and
+					  "probes", "strategy", "rule", "result", "pid", "comm"]) and
 		(.[3].wall_time | test("^[0-9-]{10}T[0-9:]{8}\\.[0-9]{6}Z$")) and
 		((.[3].wall_time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) - now | fabs) < 5 and
 		.[3].time == '"$boot"
@@ -675,19 +720,19 @@ t_log_follow() {
 	A=$PROC/allocations
 	export A
 	log_follow --comm new <<-'EOF' &&
-	printf '130.5 udp4 0.0.0.0:40003 - 1 hash - 2 new\n' >>"$A"
+	printf '130.5 udp4 0.0.0.0:40003 - 1 hash - ok 2 new\n' >>"$A"
 	sleep 0.2
-	printf '131.0 udp4 0.0.0.0:40004 - 1 hash - 3 new\n' >>"$A"
+	printf '131.0 udp4 0.0.0.0:40004 - 1 hash - ok 3 new\n' >>"$A"
 	sleep 0.2
 	# The ring wraps: the oldest entries go.
 	sed -i '2,3d' "$A"
-	printf '132.0 udp4 0.0.0.0:40005 - 1 hash - 4 new\n' >>"$A"
+	printf '132.0 udp4 0.0.0.0:40005 - 1 hash - ok 4 new\n' >>"$A"
 	EOF
 	[ "$(printf '%s\n' "$out" | grep -c "time *path")" -eq 1 ] &&
 	[ "$(printf '%s\n' "$out" | grep -c " new$")" -eq 3 ] &&
-	[ "$(printf '%s\n' "$out" | awk '/ new$/ { print $8 }' | tr '\n' ' ')" = "2 3 4 " ] &&
+	[ "$(printf '%s\n' "$out" | awk '/ new$/ { print $9 }' | tr '\n' ' ')" = "2 3 4 " ] &&
 	fixture && log_follow -j -n 1 <<-'EOF' &&
-	printf '140.0 tcp-bind 0.0.0.0:40006 - 1 hash - 5 later\n' >>"$A"
+	printf '140.0 tcp-bind 0.0.0.0:40006 - 1 hash - ok 5 later\n' >>"$A"
 	EOF
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ] &&
 	printf '%s\n' "$out" | jq -e -s 'map(.comm) == ["a\"b\\c", "later"]' >/dev/null
@@ -700,8 +745,8 @@ fixture
 t_watch_pipe() {
 	run watch -i 0.05 -n 3 && ok &&
 	[ "$(printf '%s\n' "$out" | wc -l)" -eq 4 ] &&
-	has "^time *allocations/s *failures/s *probes/allocation *tcp4-connect/s *tcp6-connect/s *tcp-bind/s *udp4/s *udp6/s$" &&
-	[ "$(printf '%s\n' "$out" | grep -c '^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]  *0\.0  *0\.0  *-  *0\.0  *0\.0  *0\.0  *0\.0  *0\.0$')" -eq 3 ] &&
+	has "^time *allocations/s *failures/s *probes/allocation *tcp4-connect/s *tcp6-connect/s *tcp-bind/s *udp4/s *udp6/s *tcp used% *udp used%$" &&
+	[ "$(printf '%s\n' "$out" | grep -c '^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]  *0\.0  *0\.0  *-  *0\.0  *0\.0  *0\.0  *0\.0  *0\.0  *85\.0!  *0\.0$')" -eq 3 ] &&
 	! printf '%s' "$out" | grep -q "$(printf '\r')" &&
 	run watch -i 0.05 -c 2 && ok && [ "$(printf '%s\n' "$out" | wc -l)" -eq 3 ]
 }
@@ -750,7 +795,10 @@ t_watch_json() {
 	WPATH=udp4 WALLOC=11 WFAIL=0 WPROBES=21
 	watch_change --json && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && jqe '
 		(keys_unsorted == ["time", "interval", "allocations_per_s", "failures_per_s",
-				   "probes_per_allocation", "paths"]) and
+				   "probes_per_allocation", "paths", "occupancy"]) and
+		.occupancy.tcp == {"used": 8500, "free": 1500, "used_pct": 85,
+				   "above_warn_pct": true} and
+		.occupancy.udp.above_warn_pct == false and
 		(.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$")) and
 		.interval > 0.9 and .allocations_per_s > 9 and .probes_per_allocation == 2 and
 		(.paths | keys_unsorted == ["tcp4-connect", "tcp6-connect", "tcp-bind", "udp4",
@@ -1196,6 +1244,7 @@ t_save() {
 	set range 40000 49999
 	set strategy sequential
 	set random-inc 500
+	set warn-pct 80
 	rule flush
 	rule add first uid 0 range 40000 40099 priority 5
 	rule add alpha cgroup "my cgroup" priority 100
@@ -1338,7 +1387,8 @@ rules_fixture
 # The per-path table, then a per-rule one.
 rule_stats() {
 	fixture
-	awk '!NF { exit } { print }' "$PROC/stats" >"$tmp/stats"
+	# the path and occupancy tables, then the rules, as the module has them
+	awk '!NF && ++blank == 2 { exit } { print }' "$PROC/stats" >"$tmp/stats"
 	cat >>"$tmp/stats" <<-'EOF'
 
 	rule            priority enabled allocations   failures     probes max_probes
@@ -1413,6 +1463,9 @@ t_stats_prometheus() {
 	has '^ephport_rule_enabled{rule="batch"} 0$' &&
 	has '^ephport_rule_allocations_total{rule="web"} 20$' &&
 	has '^ephport_rule_max_probes{rule="web"} 1000$' &&
+	has '^# TYPE ephport_ports_used gauge$' &&
+	has '^ephport_ports_used{protocol="tcp"} 8500$' &&
+	has '^ephport_ports_free{protocol="udp"} 9997$' && has '^ephport_warn_pct 80$' &&
 	! has future && ! has 77 &&
 	run stats --format p && ok && prom_valid &&
 	run stats --format json && ok && jqe '.paths["tcp4-connect"].allocations == 20' &&
@@ -1436,12 +1489,12 @@ t_completion() {
 	[ "$(complete_words ephportctl "" | sort | tr '\n' ' ')" = \
 	  "disable enable help log reset rule save set stats status watch " ] &&
 	[ "$(complete_words ephportctl s | sort | tr '\n' ' ')" = "save set stats status " ] &&
-	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy random-inc " ] &&
+	[ "$(complete_words ephportctl set "" | tr '\n' ' ')" = "range strategy random-inc warn-pct " ] &&
 	[ "$(complete_words ephportctl -j set strategy random- | tr '\n' ' ')" = \
 	  "random-start random-pick random-inc " ] &&
 	[ "$(complete_words ephportctl set range "" | tr '\n' ' ')" = "auto " ] &&
 	[ "$(complete_words ephportctl log -- | sort | tr '\n' ' ')" = \
-	  "--comm --follow --json --path --pid --port --pretty --rule --wall " ] &&
+	  "--comm --failures --follow --json --path --pid --port --pretty --rule --wall " ] &&
 	[ "$(complete_words ephportctl log --path c | tr '\n' ' ')" = "connect " ] &&
 	[ "$(complete_words ephportctl stats --format p | tr '\n' ' ')" = "prometheus " ] &&
 	[ "$(complete_words ephportctl watch - | tr '\n' ' ')" = "-i -n -j --json -p --pretty " ] &&
@@ -1450,7 +1503,7 @@ t_completion() {
 	[ "$(complete_words ephportctl watch -i "" | wc -w)" -eq 0 ] &&
 	[ "$(complete_words ephportctl --j | tr '\n' ' ')" = "--json " ] &&
 	[ "$(complete_words ephportctl --p | tr '\n' ' ')" = "--pretty " ] &&
-	[ "$(complete_words ephportctl s "" | tr '\n' ' ')" = "range strategy random-inc " ] &&
+	[ "$(complete_words ephportctl s "" | tr '\n' ' ')" = "range strategy random-inc warn-pct " ] &&
 	[ "$(complete_words ephportctl se st random-s | tr '\n' ' ')" = "random-start " ] &&
 	[ "$(complete_words ephportctl st "" | tr '\n' ' ')" = "-j --json -p --pretty " ]
 }
