@@ -54,6 +54,11 @@ done
 # foo.constprop.0 counts as foo), against the allowlist.
 objdump -dr "$ko" >"$tmp/dis" || { echo "Bail out! objdump failed on $ko"; exit 1; }
 awk '
+# A switch jump table (kernels built without IBT or retpolines allow them):
+# "jmp *TABLE(,%reg,8)" with TABLE in .rodata, made by the compiler, holding
+# addresses inside this function: no kernel function is reached.
+jt != "" { if ($0 !~ /R_X86_64_32S?[ \t]+\.rodata/) print jt; jt = "" }
+/\t(notrack )?jmpq?[ \t]+\*0x0\(,%[a-z0-9]+,8\)/ { jt = fn "\t" $0; next }
 /^Disassembly of section / { fn = "<section " $4 ">"; next }
 /^[0-9a-f]+ <[^>]*>:$/ { fn = substr($2, 2, length($2) - 3); sub(/\..*/, "", fn); next }
 # A call or jump through a retpoline (or call depth, ITS, ...) thunk, on
