@@ -14,7 +14,6 @@
 
 #include "core.h"
 
-
 /*
  * The allocation paths, in the order the statistics show them: the one
  * list the enum, the names (files, log) and the tracepoint are made of.
