@@ -493,7 +493,7 @@ TEST_F(alloc, sctp_keeps_stock_range)
  * 1,000-port range: exactly 1,000 succeed, on distinct ports, and the 200
  * others fail with EADDRNOTAVAIL.
  */
-TEST_F_TIMEOUT(alloc, concurrent_connect, 300)
+TEST_F_TIMEOUT(alloc, concurrent_connect, 900)
 {
 	int pipes[2], go[2], i, j, ok = 0, notavail = 0, other = 0;
 	static char seen[1000];

@@ -129,7 +129,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-TEST_F_TIMEOUT(reload, under_churn, 300)
+TEST_F_TIMEOUT(reload, under_churn, 900)
 {
 	double t0, t_load = 0, t_unload = 0;
 	static const char * const params[] = {

@@ -582,7 +582,7 @@ TEST_F(rules, log_and_stats)
  * Rules removed, added and changed while their cgroup allocates: every
  * allocation succeeds, in the rule's range or the global one.
  */
-TEST_F_TIMEOUT(rules, churn, 600)
+TEST_F_TIMEOUT(rules, churn, 900)
 {
 	int i, status, go[2];
 	pid_t pid, acceptor;

@@ -187,7 +187,7 @@ FIXTURE_TEARDOWN(stock)
 	ep_unload();
 }
 
-TEST_F_TIMEOUT(stock, kernel_strategy_is_stock, 120)
+TEST_F_TIMEOUT(stock, kernel_strategy_is_stock, 900)
 {
 	struct behaviour stock, loaded, fixed;
 
