@@ -52,6 +52,7 @@ struct shared {
 	struct state states[MAX_STATES];
 	long ok[WORKERS], exhausted[WORKERS], other[WORKERS], outside[WORKERS];
 	int last_error[WORKERS], last_outside[WORKERS];
+	int last_kind[WORKERS], last_family[WORKERS];	/* of last_error */
 };
 
 static struct shared *sh;
@@ -114,6 +115,8 @@ static void worker(int id)
 			} else {
 				sh->other[id]++;
 				sh->last_error[id] = -fd;
+				sh->last_kind[id] = kind;
+				sh->last_family[id] = family;
 			}
 			continue;
 		}
@@ -404,8 +407,10 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 	for (i = 0; i < WORKERS; i++) {
 		ok += sh->ok[i];
 		exhausted += sh->exhausted[i];
-		EXPECT_EQ(0, sh->other[i]) TH_LOG("worker %d: last error %s", i,
-						  strerror(sh->last_error[i]));
+		EXPECT_EQ(0, sh->other[i]) TH_LOG("worker %d: last error %s (%s, IPv%d)",
+						  i, strerror(sh->last_error[i]),
+						  ep_kind_names[sh->last_kind[i]],
+						  sh->last_family[i] == AF_INET6 ? 6 : 4);
 		EXPECT_EQ(0, sh->outside[i]) TH_LOG("worker %d: port %d outside the range", i,
 						    sh->last_outside[i]);
 	}
