@@ -295,8 +295,14 @@ static int out_of_namespaces(int n)
 {
 	int err = errno;
 
-	if (err != EMFILE && err != ENFILE && err != ENOSPC && err != ENOMEM)
+	if (err == EINVAL && !n) {
+		fprintf(stderr, "# no UTS namespaces in this kernel (CONFIG_UTS_NS)\n");
+		return -2;
+	}
+	if (err != EMFILE && err != ENFILE && err != ENOSPC && err != ENOMEM) {
+		fprintf(stderr, "# UTS namespace %d: %s\n", n, strerror(err));
 		return -1;
+	}
 	fprintf(stderr, "# A's number not reached: %s after %d UTS namespaces\n",
 		strerror(err), n);
 	return -2;
@@ -311,8 +317,8 @@ static int out_of_namespaces(int n)
  * number each, kept open) until one gets @a itself; that one goes (its
  * number is free again at once) and the next network namespace gets @a.
  * Returns how many UTS namespaces that took, -1 on error, or -2 if @a did
- * not come back within REUSE_SECONDS or a limit on namespaces or open files
- * stopped it.
+ * not come back within REUSE_SECONDS, or a limit on namespaces or open
+ * files, or a kernel without UTS namespaces, stopped it.
  */
 static int netns_with_number(unsigned long a)
 {
@@ -336,8 +342,10 @@ static int netns_with_number(unsigned long a)
 			usleep(20000);	/* the cleanup of A has not given it back yet */
 			continue;
 		}
-		if (unshare(CLONE_NEWUTS) || ep_new_netns())
+		if (unshare(CLONE_NEWUTS) || ep_new_netns()) {
+			fprintf(stderr, "# A's namespace again: %s\n", strerror(errno));
 			return -1;
+		}
 		if (netns_inode() == a)
 			return n;
 	}
@@ -427,7 +435,7 @@ TEST_F(rules, netns_number_reused)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	if (WEXITSTATUS(status) == KSFT_SKIP)
-		SKIP(return, "A's number did not come back within %d s or the limits (above)",
+		SKIP(return, "A's number not back within %d s, or stopped (above)",
 		     REUSE_SECONDS);
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the rule matched another namespace");
 	EXPECT_EQ(1, rule_stat("a", "allocations"));
