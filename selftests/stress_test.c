@@ -51,6 +51,7 @@ struct shared {
 	int gen;			/* states[0..gen] have been in force */
 	struct state states[MAX_STATES];
 	long ok[WORKERS], exhausted[WORKERS], other[WORKERS], outside[WORKERS];
+	long reset[WORKERS];		/* connected, then reset by the peer */
 	int last_error[WORKERS], last_outside[WORKERS];
 	int last_kind[WORKERS], last_family[WORKERS];	/* of last_error */
 };
@@ -112,6 +113,19 @@ static void worker(int id)
 		if (fd < 0) {
 			if (-fd == ep_kind_exhausted[kind]) {
 				sh->exhausted[id]++;
+			} else if (kind == EP_TCP_CONNECT &&
+				   (-fd == ECONNRESET || -fd == EPIPE)) {
+				/*
+				 * The port was taken and the connection set
+				 * up, but the peer reset it (EPIPE: the RST
+				 * came in CLOSE_WAIT) before connect()
+				 * returned: the acceptor closes at once, and
+				 * the kernel resets a closing socket when
+				 * there are too many orphans or TCP memory is
+				 * short (seen once on the debug kernel).
+				 * Checked below against TCPAbortOnMemory.
+				 */
+				sh->reset[id]++;
 			} else {
 				sh->other[id]++;
 				sh->last_error[id] = -fd;
@@ -247,6 +261,34 @@ static void exact_counters(struct __test_metadata *_metadata)
 	EXPECT_EQ(1, ep_read_u64(EP_SYSFS "/stats/failures"));
 }
 
+/*
+ * TcpExt counters of this namespace whose name contains "Abort" are
+ * printed; returns TCPAbortOnMemory: connections the kernel reset because
+ * of too many orphans or TCP memory pressure.
+ */
+static long netstat_aborts(void)
+{
+	char names[4096], values[4096], *n, *v, *sn, *sv;
+	FILE *f = fopen("/proc/net/netstat", "r");
+	long on_memory = -1;
+
+	if (!f)
+		return -errno;
+	while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
+		if (strncmp(names, "TcpExt:", 7))
+			continue;
+		for (n = strtok_r(names, " \n", &sn), v = strtok_r(values, " \n", &sv);
+		     n && v; n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv)) {
+			if (strstr(n, "Abort"))
+				fprintf(stderr, "# TcpExt %s %s\n", n, v);
+			if (!strcmp(n, "TCPAbortOnMemory"))
+				on_memory = atol(v);
+		}
+	}
+	fclose(f);
+	return on_memory;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -301,7 +343,7 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 	bool have_rules, rule = false;
 	struct state in_force = { 40000, 40999 };
 	pid_t pids[WORKERS + 1];
-	long ok = 0, exhausted = 0;
+	long ok = 0, exhausted = 0, resets = 0;
 	char buf[32];
 
 	if (nr_reloads < 0 || nr_reloads > RELOADS_MAX)
@@ -405,6 +447,7 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 	TH_LOG("%d reloads (%.2f s each), %d states", reloads,
 	       reloads ? t_reload / reloads : 0, sh->gen + 1);
 	for (i = 0; i < WORKERS; i++) {
+		resets += sh->reset[i];
 		ok += sh->ok[i];
 		exhausted += sh->exhausted[i];
 		EXPECT_EQ(0, sh->other[i]) TH_LOG("worker %d: last error %s (%s, IPv%d)",
@@ -414,7 +457,12 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 		EXPECT_EQ(0, sh->outside[i]) TH_LOG("worker %d: port %d outside the range", i,
 						    sh->last_outside[i]);
 	}
-	TH_LOG("%ld allocations, %ld exhausted", ok, exhausted);
+	TH_LOG("%ld allocations, %ld exhausted, %ld connections reset by the peer",
+	       ok, exhausted, resets);
+	if (resets) {
+		EXPECT_GE(netstat_aborts(), resets)
+			TH_LOG("connections reset that TCPAbortOnMemory does not explain");
+	}
 	EXPECT_LT(0, ok);
 	(void)loaded;
 
