@@ -48,13 +48,31 @@ FIXTURE_VARIANT(alloc) {
 	const char *strategy;
 };
 
-FIXTURE_VARIANT_ADD(alloc, kernel) { .strategy = "kernel" };
-FIXTURE_VARIANT_ADD(alloc, sequential) { .strategy = "sequential" };
-FIXTURE_VARIANT_ADD(alloc, random_start) { .strategy = "random-start" };
-FIXTURE_VARIANT_ADD(alloc, random_pick) { .strategy = "random-pick" };
-FIXTURE_VARIANT_ADD(alloc, hash) { .strategy = "hash" };
-FIXTURE_VARIANT_ADD(alloc, double_hash) { .strategy = "double-hash" };
-FIXTURE_VARIANT_ADD(alloc, random_inc) { .strategy = "random-inc" };
+/*
+ * One variant per strategy the loaded module offers (available_strategies,
+ * a strategy module's too), named as the strategy with '_' for '-'
+ * (alloc.random_pick.in_range): registered at run time, as
+ * FIXTURE_VARIANT_ADD() does at build time.
+ */
+static void add_strategy_variants(void)
+{
+	static FIXTURE_VARIANT(alloc) data[EP_MAX_STRATEGIES];
+	static struct __fixture_variant_metadata v[EP_MAX_STRATEGIES];
+	static char names[EP_MAX_STRATEGIES][32];
+	int i;
+	char *c;
+
+	for (i = 0; i < ep_nr_strategies; i++) {
+		data[i].strategy = ep_strategies[i];
+		snprintf(names[i], sizeof(names[i]), "%s", ep_strategies[i]);
+		for (c = names[i]; *c; c++)
+			if (*c == '-')
+				*c = '_';
+		v[i].name = names[i];
+		v[i].data = &data[i];
+		__register_fixture_variant(&_alloc_fixture_object, &v[i]);
+	}
+}
 
 FIXTURE_SETUP(alloc)
 {
@@ -556,10 +574,11 @@ int main(int argc, char **argv)
 	int ret;
 
 	srand(getpid());
-	if (ep_load("")) {
-		fprintf(stderr, "# cannot load the module\n");
+	if (ep_load("") || ep_read_strategies() <= 0) {
+		fprintf(stderr, "# cannot load the module and read its strategies\n");
 		return KSFT_FAIL;
 	}
+	add_strategy_variants();
 	ret = test_harness_run(argc, argv);
 	ep_unload();
 	return ret;

@@ -261,6 +261,7 @@ TEST_F(index, agrees_with_kernel_tables)
 			bound[nbound++] = 41000 + i;
 	}
 	ASSERT_EQ(0, ep_load("range=40000-40199 strategy=sequential"));
+	ASSERT_LT(0, ep_read_strategies());
 	expect_empty(_metadata, "tcp");
 	expect_empty(_metadata, "udp");
 	/* The first walk of each protocol sets its index up. */
@@ -316,6 +317,9 @@ TEST_F(index, never_fails_while_a_port_is_free)
 {
 	int s, round, i, n, port, fds[65], held[64];
 
+	/* Every strategy the module offers, each selected at load. */
+	ASSERT_EQ(0, ep_load(""));
+	ASSERT_LT(0, ep_read_strategies());
 	for (s = 0; s < ep_nr_strategies; s++) {
 		char params[64];
 

@@ -20,56 +20,6 @@
 #include "kselftest_harness.h"
 #include "ephport.h"
 
-#define NOBODY		65534
-#define MAX_LOG		16
-
-struct entry {
-	char path[32], local[64], pid[16], comm[32];
-};
-
-struct log {
-	int n;
-	struct entry e[MAX_LOG];
-};
-
-/* The entries of the log read from @fd; their number, or -errno. */
-static int parse_log(int fd, struct log *l)
-{
-	char line[1024];
-	FILE *f = fdopen(fd, "r");
-	int off;
-
-	memset(l, 0, sizeof(*l));
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -ENODATA;
-	}
-	while (fgets(line, sizeof(line), f) && l->n < MAX_LOG) {
-		struct entry *e = &l->e[l->n];
-
-		line[strcspn(line, "\n")] = '\0';
-		off = 0;
-		if (sscanf(line, "%*s %31s %63s %*s %*s %*s %*s %*s %15s %n", e->path,
-			   e->local, e->pid, &off) != 3 || !off) {
-			fclose(f);
-			return -EBADMSG;
-		}
-		snprintf(e->comm, sizeof(e->comm), "%s", line + off);
-		l->n++;
-	}
-	fclose(f);
-	return l->n;
-}
-
-static int read_log(struct log *l)
-{
-	int fd = open(EP_PROCFS "/allocations", O_RDONLY);
-
-	return fd < 0 ? -errno : parse_log(fd, l);
-}
-
 /* A UDP port for this process, logged with @comm; the socket, or -errno. */
 static int logged_alloc(const char *comm)
 {
@@ -80,37 +30,7 @@ static int logged_alloc(const char *comm)
 	return ep_alloc(AF_INET, EP_UDP_BIND, 0, &port);
 }
 
-static int become_nobody(void)
-{
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
-		return -errno;
-	/* Keep /proc/self ours despite the uid change. */
-	prctl(PR_SET_DUMPABLE, 1);
-	return 0;
-}
-
-#define CHILD_CHECK(failed, cond, fmt, ...) do {				\
-	if (!(cond)) {								\
-		fprintf(stderr, "# %s:%d: %s: " fmt "\n", __FILE__, __LINE__,	\
-			#cond, ##__VA_ARGS__);					\
-		(failed)++;							\
-	}									\
-} while (0)
-
-/* Exit status of a child: the number of its failed checks, or 100 + errno. */
-static int child_status(pid_t pid)
-{
-	int status;
-
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (!WIFEXITED(status))
-		return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	return WEXITSTATUS(status);
-}
-
-static bool shows(const struct entry *e, pid_t pid, const char *comm)
+static bool shows(const struct ep_log_entry *e, pid_t pid, const char *comm)
 {
 	char want[16];
 
@@ -118,7 +38,7 @@ static bool shows(const struct entry *e, pid_t pid, const char *comm)
 	return !strcmp(e->pid, want) && !strcmp(e->comm, comm);
 }
 
-static bool hides(const struct entry *e)
+static bool hides(const struct ep_log_entry *e)
 {
 	return !strcmp(e->pid, "-") && !strcmp(e->comm, "-");
 }
@@ -148,34 +68,34 @@ FIXTURE_TEARDOWN(privacy)
  */
 static int nobody_child(int root_fd)
 {
-	struct log l;
+	struct ep_log l;
 	int failed = 0, fd, n;
 
-	if (become_nobody())
+	if (ep_become_nobody())
 		return 100 + errno;
 	fd = logged_alloc("ep-nobody");
-	CHILD_CHECK(failed, fd >= 0, "alloc: %s", strerror(-fd));
-	n = read_log(&l);
-	CHILD_CHECK(failed, n == 2, "%d entries", n);
+	EP_CHILD_CHECK(failed, fd >= 0, "alloc: %s", strerror(-fd));
+	n = ep_read_log(&l);
+	EP_CHILD_CHECK(failed, n == 2, "%d entries", n);
 	for (n = 0; n < l.n; n++)
-		CHILD_CHECK(failed, hides(&l.e[n]), "entry %d shows pid %s comm %s",
-			    n, l.e[n].pid, l.e[n].comm);
-	n = parse_log(root_fd, &l);
-	CHILD_CHECK(failed, n == 2, "root's file: %d entries", n);
-	CHILD_CHECK(failed, shows(&l.e[0], getppid(), "ep-root"),
-		    "root's file: pid %s comm %s", l.e[0].pid, l.e[0].comm);
-	CHILD_CHECK(failed, shows(&l.e[1], getpid(), "ep-nobody"),
-		    "root's file: pid %s comm %s", l.e[1].pid, l.e[1].comm);
+		EP_CHILD_CHECK(failed, hides(&l.e[n]), "entry %d shows pid %s comm %s",
+			       n, l.e[n].pid, l.e[n].comm);
+	n = ep_parse_log(root_fd, &l);
+	EP_CHILD_CHECK(failed, n == 2, "root's file: %d entries", n);
+	EP_CHILD_CHECK(failed, shows(&l.e[0], getppid(), "ep-root"),
+		       "root's file: pid %s comm %s", l.e[0].pid, l.e[0].comm);
+	EP_CHILD_CHECK(failed, shows(&l.e[1], getpid(), "ep-nobody"),
+		       "root's file: pid %s comm %s", l.e[1].pid, l.e[1].comm);
 	return failed;
 }
 
 TEST_F(privacy, unprivileged_reader_sees_no_pid)
 {
 	int root_fd, ret;
-	struct log l;
+	struct ep_log l;
 	pid_t pid;
 
-	ASSERT_EQ(1, read_log(&l));
+	ASSERT_EQ(1, ep_read_log(&l));
 	EXPECT_TRUE(shows(&l.e[0], getpid(), "ep-root"))
 		TH_LOG("root sees pid %s comm %s", l.e[0].pid, l.e[0].comm);
 
@@ -188,11 +108,11 @@ TEST_F(privacy, unprivileged_reader_sees_no_pid)
 	if (!pid)
 		_exit(nobody_child(root_fd));
 	close(root_fd);
-	ret = child_status(pid);
+	ret = ep_child_status(pid);
 	EXPECT_EQ(0, ret);
 
 	/* Root still sees both. */
-	ASSERT_EQ(2, read_log(&l));
+	ASSERT_EQ(2, ep_read_log(&l));
 	EXPECT_TRUE(shows(&l.e[0], getpid(), "ep-root"));
 	EXPECT_TRUE(shows(&l.e[1], pid, "ep-nobody"))
 		TH_LOG("root sees pid %s comm %s", l.e[1].pid, l.e[1].comm);
@@ -204,19 +124,19 @@ TEST_F(privacy, unprivileged_reader_sees_no_pid)
  */
 static int userns_child(void)
 {
-	struct log l;
+	struct ep_log l;
 	int failed = 0, fd, n;
 
-	if (become_nobody())
+	if (ep_become_nobody())
 		return 100 + errno;
 	if (unshare(CLONE_NEWUSER) || ep_new_netns())
 		return 100 + errno;
 	fd = logged_alloc("ep-userns");
-	CHILD_CHECK(failed, fd >= 0, "alloc: %s", strerror(-fd));
-	n = read_log(&l);
-	CHILD_CHECK(failed, n == 1, "%d entries", n);
-	CHILD_CHECK(failed, shows(&l.e[0], getpid(), "ep-userns"),
-		    "pid %s comm %s", l.e[0].pid, l.e[0].comm);
+	EP_CHILD_CHECK(failed, fd >= 0, "alloc: %s", strerror(-fd));
+	n = ep_read_log(&l);
+	EP_CHILD_CHECK(failed, n == 1, "%d entries", n);
+	EP_CHILD_CHECK(failed, shows(&l.e[0], getpid(), "ep-userns"),
+		       "pid %s comm %s", l.e[0].pid, l.e[0].comm);
 	return failed;
 }
 
@@ -231,7 +151,7 @@ TEST_F(privacy, user_namespace_owner_sees_pid)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		_exit(userns_child());
-	ret = child_status(pid);
+	ret = ep_child_status(pid);
 	if (ret > 100)
 		SKIP(return, "no user namespace for uid 65534: %s", strerror(ret - 100));
 	EXPECT_EQ(0, ret);
@@ -251,36 +171,36 @@ static int pidns_grandchild(void)
 
 static int pidns_init(void)
 {
-	struct log l;
+	struct ep_log l;
 	int failed = 0, fd, n, ret;
 	pid_t inner;
 
-	CHILD_CHECK(failed, getpid() == 1, "pid %d in the new pid namespace", getpid());
+	EP_CHILD_CHECK(failed, getpid() == 1, "pid %d in the new pid namespace", getpid());
 	fflush(stderr);
 	inner = fork();
 	if (inner < 0)
 		return 100 + errno;
 	if (!inner)
 		_exit(pidns_grandchild());
-	ret = child_status(inner);
-	CHILD_CHECK(failed, ret == 0, "grandchild: %d", ret);
+	ret = ep_child_status(inner);
+	EP_CHILD_CHECK(failed, ret == 0, "grandchild: %d", ret);
 	fd = logged_alloc("ep-init");
-	CHILD_CHECK(failed, fd >= 0, "alloc: %s", strerror(-fd));
-	n = read_log(&l);
-	CHILD_CHECK(failed, n == 3, "%d entries", n);
-	CHILD_CHECK(failed, hides(&l.e[0]), "outsider: pid %s comm %s",
-		    l.e[0].pid, l.e[0].comm);
-	CHILD_CHECK(failed, shows(&l.e[1], inner, "ep-inner"),
-		    "grandchild %d: pid %s comm %s", inner, l.e[1].pid, l.e[1].comm);
-	CHILD_CHECK(failed, shows(&l.e[2], 1, "ep-init"),
-		    "itself: pid %s comm %s", l.e[2].pid, l.e[2].comm);
+	EP_CHILD_CHECK(failed, fd >= 0, "alloc: %s", strerror(-fd));
+	n = ep_read_log(&l);
+	EP_CHILD_CHECK(failed, n == 3, "%d entries", n);
+	EP_CHILD_CHECK(failed, hides(&l.e[0]), "outsider: pid %s comm %s",
+		       l.e[0].pid, l.e[0].comm);
+	EP_CHILD_CHECK(failed, shows(&l.e[1], inner, "ep-inner"),
+		       "grandchild %d: pid %s comm %s", inner, l.e[1].pid, l.e[1].comm);
+	EP_CHILD_CHECK(failed, shows(&l.e[2], 1, "ep-init"),
+		       "itself: pid %s comm %s", l.e[2].pid, l.e[2].comm);
 	return failed;
 }
 
 TEST_F(privacy, child_pid_namespace)
 {
 	pid_t helper, init, init_out = 0;
-	struct log l;
+	struct ep_log l;
 	int ret, p[2];
 
 	ASSERT_EQ(0, pipe(p));
@@ -301,19 +221,19 @@ TEST_F(privacy, child_pid_namespace)
 		/* Tell the test process which pid "ep-init" has out here. */
 		if (write(p[1], &init, sizeof(init)) != sizeof(init))
 			_exit(99);
-		_exit(child_status(init));
+		_exit(ep_child_status(init));
 	}
 	close(p[1]);
 	if (read(p[0], &init_out, sizeof(init_out)) != sizeof(init_out))
 		init_out = 0;
 	close(p[0]);
-	ret = child_status(helper);
+	ret = ep_child_status(helper);
 	if (ret > 100)
 		SKIP(return, "no pid namespace: %s", strerror(ret - 100));
 	ASSERT_EQ(0, ret);
 
 	/* Seen from the initial pid namespace, every entry has its pid here. */
-	ASSERT_EQ(3, read_log(&l));
+	ASSERT_EQ(3, ep_read_log(&l));
 	EXPECT_TRUE(shows(&l.e[0], getpid(), "ep-root"));
 	EXPECT_STREQ("ep-inner", l.e[1].comm);
 	EXPECT_STRNE("-", l.e[1].pid);

@@ -72,15 +72,15 @@ struct param_tally {
 	char last_bad[32];
 };
 
-/* Read the strategy parameter over and over until told to stop. */
+/*
+ * Read the strategy parameter over and over until told to stop: each read
+ * is one of the strategies the module offers (ep_read_strategies()) and a
+ * newline.
+ */
 static void read_param(struct param_tally *t)
 {
-	static const char * const names[] = {
-		"kernel\n", "sequential\n", "random-start\n", "random-pick\n",
-		"hash\n", "double-hash\n", "random-inc\n",
-	};
 	char buf[sizeof(t->last_bad)];
-	unsigned int i;
+	int i;
 	ssize_t n;
 	int fd;
 
@@ -98,9 +98,14 @@ static void read_param(struct param_tally *t)
 			continue;
 		}
 		buf[n] = '\0';
-		for (i = 0; i < ARRAY_SIZE(names) && strcmp(buf, names[i]); i++)
-			;
-		if (i < ARRAY_SIZE(names)) {
+		i = ep_nr_strategies;
+		if (n > 0 && buf[n - 1] == '\n') {
+			buf[n - 1] = '\0';
+			for (i = 0; i < ep_nr_strategies && strcmp(buf, ep_strategies[i]); i++)
+				;
+			buf[n - 1] = '\n';
+		}
+		if (i < ep_nr_strategies) {
 			t->read++;
 		} else {
 			t->bad++;
@@ -142,6 +147,8 @@ TEST_F_TIMEOUT(reload, under_churn, 900)
 	pid_t pids[WORKERS], acceptors[2], reader;
 	int i, l4, l6;
 
+	ASSERT_EQ(0, ep_load(""));
+	ASSERT_LT(0, ep_read_strategies());
 	ASSERT_EQ(0, ep_new_netns());
 	l4 = ep_listener(AF_INET, DPORT);
 	l6 = ep_listener(AF_INET6, DPORT);

@@ -355,6 +355,7 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 
 	/* State 0: the module as loaded. */
 	ASSERT_EQ(0, ep_load("range=40000-40999 strategy=sequential"));
+	ASSERT_LT(0, ep_read_strategies());
 	loaded = 1;
 	have_rules = access(RULES, F_OK) == 0;
 	sh->states[0] = in_force;

@@ -5,28 +5,38 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ephport.h"
 
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#endif
+const char *ep_strategies[EP_MAX_STRATEGIES];
+int ep_nr_strategies;
 
-const char *const ep_strategies[] = {
-	"kernel", "sequential", "random-start", "random-pick", "hash",
-	"double-hash", "random-inc",
-};
+int ep_read_strategies(void)
+{
+	static char list[1024];
+	char *name, *save;
+	int err, n = 0;
 
-const int ep_nr_strategies = ARRAY_SIZE(ep_strategies);
+	err = ep_read(EP_SYSFS "/available_strategies", list, sizeof(list));
+	if (err)
+		return err;
+	for (name = strtok_r(list, "\n ", &save); name && n < EP_MAX_STRATEGIES;
+	     name = strtok_r(NULL, "\n ", &save))
+		ep_strategies[n++] = name;
+	ep_nr_strategies = n;
+	return n ? n : -ENODATA;
+}
 
 static const char *ep_ko(void)
 {
@@ -100,6 +110,73 @@ long long ep_read_u64(const char *path)
 	int err = ep_read(path, buf, sizeof(buf));
 
 	return err ? err : strtoll(buf, NULL, 10);
+}
+
+bool ep_builtins_first(const char *list)
+{
+	size_t len = strlen(EP_BUILTIN_STRATEGIES);
+
+	return !strncmp(list, EP_BUILTIN_STRATEGIES, len) &&
+	       (list[len] == '\0' || list[len] == ' ' || list[len] == '\n');
+}
+
+ssize_t ep_read_all(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n = 1;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1 && n > 0) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n > 0)
+			len += n;
+	}
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	buf[len] = '\0';
+	return n < 0 ? n : (ssize_t)len;
+}
+
+ssize_t ep_write_buf(const char *path, const void *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n;
+}
+
+const char *ep_show(const char *s, size_t len)
+{
+	static char out[128];
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o < 96; i++) {
+		unsigned char c = s[i];
+
+		if (c == '\n')
+			o += sprintf(out + o, "\\n");
+		else if (c == '\t')
+			o += sprintf(out + o, "\\t");
+		else if (c < 32 || c > 126)
+			o += sprintf(out + o, "\\x%02x", c);
+		else
+			out[o++] = c;
+	}
+	if (i < len)
+		o += sprintf(out + o, "...(%zu bytes)", len);
+	out[o] = '\0';
+	return out;
 }
 
 int ep_sysctl(const char *name, const char *value)
@@ -311,4 +388,87 @@ int ep_alloc(int family, enum ep_kind kind, int dport, int *port)
 	}
 	*port = ep_local_port(fd);
 	return fd;
+}
+
+int ep_parse_log(int fd, struct ep_log *l)
+{
+	FILE *f = fdopen(fd, "r");
+	char line[1024];
+
+	memset(l, 0, sizeof(*l));
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -ENODATA;
+	}
+	snprintf(l->header, sizeof(l->header), "%s", line);
+	while (fgets(line, sizeof(line), f)) {
+		struct ep_log_entry *e = &l->e[l->n < EP_MAX_LOG ? l->n : EP_MAX_LOG - 1];
+		int off = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%lf %31s %63s %63s %lld %31s %31s %31s %15s %n", &e->time,
+			   e->path, e->local, e->remote, &e->probes, e->strategy, e->rule,
+			   e->result, e->pid, &off) != 9 || !off) {
+			fclose(f);
+			return -EBADMSG;
+		}
+		snprintf(e->comm, sizeof(e->comm), "%s", line + off);
+		l->n++;
+	}
+	fclose(f);
+	return l->n;
+}
+
+int ep_read_log(struct ep_log *l)
+{
+	int fd = open(EP_PROCFS "/allocations", O_RDONLY);
+
+	return fd < 0 ? -errno : ep_parse_log(fd, l);
+}
+
+int ep_become_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(EP_NOBODY, EP_NOBODY, EP_NOBODY) ||
+	    setresuid(EP_NOBODY, EP_NOBODY, EP_NOBODY))
+		return -errno;
+	/* Keep /proc/self ours despite the uid change. */
+	prctl(PR_SET_DUMPABLE, 1);
+	return 0;
+}
+
+int ep_child_status(pid_t pid)
+{
+	int status;
+
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+int ep_in_child(int (*fn)(void *arg), void *arg)
+{
+	pid_t pid;
+
+	/* Nothing buffered twice. */
+	fflush(NULL);
+	pid = fork();
+	if (!pid)
+		_exit(fn(arg) & 0x7f);
+	return ep_child_status(pid);
+}
+
+int ep_wait_go(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+int ep_send_go(int fd)
+{
+	return write(fd, "g", 1) == 1 ? 0 : -1;
 }

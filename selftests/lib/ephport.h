@@ -10,7 +10,9 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE	51
@@ -30,9 +32,23 @@
 #define EP_SYSFS	"/sys/kernel/ephport"
 #define EP_PROCFS	"/proc/net/ephport"
 
-/* The built-in strategies, in registration order. */
-extern const char *const ep_strategies[];
-extern const int ep_nr_strategies;
+/* The strategies built into the module, as available_strategies lists them first. */
+#define EP_BUILTIN_STRATEGIES \
+	"kernel sequential random-start random-pick hash double-hash random-inc"
+
+/*
+ * The strategies the loaded module offers: the built-in ones and any that
+ * a strategy module registered, read from available_strategies by
+ * ep_read_strategies() (their number, or -errno) into ep_strategies[].
+ * Tests that mean "every strategy" use these; a test that needs one
+ * strategy's semantics names it.
+ */
+#define EP_MAX_STRATEGIES	32
+extern const char *ep_strategies[EP_MAX_STRATEGIES];
+extern int ep_nr_strategies;
+int ep_read_strategies(void);
+/* Whether @list (available_strategies) names the built-in ones first. */
+bool ep_builtins_first(const char *list);
 
 /* insmod the module with @params ("" for none), unloading it first. */
 int ep_load(const char *params);
@@ -42,6 +58,12 @@ bool ep_loaded(void);
 int ep_write(const char *path, const char *value);
 int ep_read(const char *path, char *buf, size_t size);
 long long ep_read_u64(const char *path);
+/* The whole file, NUL-terminated: its length or -errno. */
+ssize_t ep_read_all(const char *path, char *buf, size_t size);
+/* One write(2) of exactly @len bytes: the count written or -errno. */
+ssize_t ep_write_buf(const char *path, const void *buf, size_t len);
+/* @s for a log message: C escapes, long values cut short (static buffer). */
+const char *ep_show(const char *s, size_t len);
 int ep_sysctl(const char *name, const char *value);	/* net/ipv4/... */
 
 /* A fresh network namespace for the calling process, loopback up. */
@@ -88,5 +110,53 @@ int ep_alloc(int family, enum ep_kind kind, int dport, int *port);
 
 /* A count of allocations read from /proc/net/ephport/stats for @path. */
 long long ep_proc_stat(const char *path, const char *column);
+
+/*
+ * /proc/net/ephport/allocations, parsed by its columns: "time path local
+ * remote probes strategy rule result pid comm" ("-" for a hidden pid and
+ * comm).  ep_parse_log() reads an open file (and closes it), ep_read_log()
+ * this namespace's; both return the number of entries (only the first
+ * EP_MAX_LOG are kept, the rest go to the last slot) or -errno
+ * (-EBADMSG: a malformed line).
+ */
+#define EP_MAX_LOG	64
+
+struct ep_log_entry {
+	double time;
+	char path[32], local[64], remote[64], strategy[32], rule[32], result[32];
+	char pid[16], comm[32];
+	long long probes;
+};
+
+struct ep_log {
+	char header[1024];
+	int n;
+	struct ep_log_entry e[EP_MAX_LOG];
+};
+
+int ep_parse_log(int fd, struct ep_log *l);
+int ep_read_log(struct ep_log *l);
+
+/* Child processes: each reports its failed checks in its exit status. */
+#define EP_NOBODY	65534
+
+/* setgroups/setresgid/setresuid to 65534, keeping /proc/self readable. */
+int ep_become_nobody(void);
+/* The exit status of @pid; 128 + the signal that ended it; -1 on error. */
+int ep_child_status(pid_t pid);
+/* @fn run in a child process: its return value (& 0x7f), or as above. */
+int ep_in_child(int (*fn)(void *arg), void *arg);
+/* One byte through a pipe saying "go": 0, or -1. */
+int ep_wait_go(int fd);
+int ep_send_go(int fd);
+
+/* In a child, where the harness's EXPECT_*() cannot report: count a failure. */
+#define EP_CHILD_CHECK(failed, cond, fmt, ...) do {				\
+	if (!(cond)) {								\
+		fprintf(stderr, "# %s:%d: %s: " fmt "\n", __FILE__, __LINE__,	\
+			#cond, ##__VA_ARGS__);					\
+		(failed)++;							\
+	}									\
+} while (0)
 
 #endif /* _EPHPORT_SELFTEST_H */
