@@ -40,6 +40,39 @@ static void set_range(struct __test_metadata *_metadata, int low, int high)
 	ASSERT_EQ(0, ep_write(EP_SYSFS "/range", buf));
 }
 
+/*
+ * On every path and family: @n allocations each get a distinct port in
+ * [@low, @high], and one more gets the stock errno.
+ */
+static void fill_then_exhaust(struct __test_metadata *_metadata, int n, int low, int high)
+{
+	int f, k, i, fds[33], port;
+	char seen[32];
+
+	ASSERT_GE(32, n);
+	ASSERT_GE(32, high - low + 1);
+	for (f = 0; f < 2; f++) {
+		for (k = 0; k < EP_KINDS; k++) {
+			memset(seen, 0, sizeof(seen));
+			for (i = 0; i < n; i++) {
+				fds[i] = ep_alloc(families[f], k, DPORT, &port);
+				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d: %s", ep_kind_names[k],
+							    families[f], i, strerror(-fds[i]));
+				ASSERT_LE(low, port);
+				ASSERT_GE(high, port);
+				ASSERT_EQ(0, seen[port - low]);
+				seen[port - low] = 1;
+			}
+			fds[n] = ep_alloc(families[f], k, DPORT, &port);
+			EXPECT_EQ(-ep_kind_exhausted[k], fds[n]) TH_LOG("%s/%d", ep_kind_names[k],
+									families[f]);
+			if (fds[n] >= 0)
+				close(fds[n]);
+			close_all(fds, n);
+		}
+	}
+}
+
 FIXTURE(alloc) {
 	int listener[2];
 };
@@ -119,29 +152,8 @@ TEST_F(alloc, in_range)
  */
 TEST_F(alloc, exhaustion)
 {
-	int f, k, i, fds[17], port, seen[16];
-
 	set_range(_metadata, LOW, LOW + 15);
-	for (f = 0; f < 2; f++) {
-		for (k = 0; k < EP_KINDS; k++) {
-			memset(seen, 0, sizeof(seen));
-			for (i = 0; i < 16; i++) {
-				fds[i] = ep_alloc(families[f], k, DPORT, &port);
-				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d: %s", ep_kind_names[k],
-							    families[f], i, strerror(-fds[i]));
-				ASSERT_LE(LOW, port);
-				ASSERT_GE(LOW + 15, port);
-				ASSERT_EQ(0, seen[port - LOW]);
-				seen[port - LOW] = 1;
-			}
-			fds[16] = ep_alloc(families[f], k, DPORT, &port);
-			EXPECT_EQ(-ep_kind_exhausted[k], fds[16]) TH_LOG("%s/%d", ep_kind_names[k],
-									 families[f]);
-			if (fds[16] >= 0)
-				close(fds[16]);
-			close_all(fds, 16);
-		}
-	}
+	fill_then_exhaust(_metadata, 16, LOW, LOW + 15);
 }
 
 /* With every port but one held, each path finds the free one. */
@@ -178,56 +190,53 @@ TEST_F(alloc, complete)
 	}
 }
 
+/*
+ * connect()s to two destinations (the second a listener on DPORT + 1) both
+ * get the one free port @want; one more to the first destination, none.
+ */
+static void two_destinations_one_port(struct __test_metadata *_metadata, int family,
+				      int want)
+{
+	int l2, a, b, c, pa, pb, pc;
+
+	l2 = ep_listener(family, DPORT + 1);
+	ASSERT_LE(0, l2);
+	a = ep_alloc(family, EP_TCP_CONNECT, DPORT, &pa);
+	ASSERT_LE(0, a);
+	b = ep_alloc(family, EP_TCP_CONNECT, DPORT + 1, &pb);
+	ASSERT_LE(0, b);
+	EXPECT_EQ(want, pa);
+	EXPECT_EQ(want, pb);
+	c = ep_alloc(family, EP_TCP_CONNECT, DPORT, &pc);
+	EXPECT_EQ(-EADDRNOTAVAIL, c);
+	if (c >= 0)
+		close(c);
+	ep_close_rst(a);
+	ep_close_rst(b);
+	close(l2);
+}
+
 /* connect() shares a port between distinct destinations, not within one. */
 TEST_F(alloc, four_tuple_sharing)
 {
-	int f, l2, a, b, c, pa, pb, pc;
+	int f;
 
 	set_range(_metadata, LOW, LOW);
-	for (f = 0; f < 2; f++) {
-		l2 = ep_listener(families[f], DPORT + 1);
-		ASSERT_LE(0, l2);
-		a = ep_alloc(families[f], EP_TCP_CONNECT, DPORT, &pa);
-		ASSERT_LE(0, a);
-		b = ep_alloc(families[f], EP_TCP_CONNECT, DPORT + 1, &pb);
-		ASSERT_LE(0, b);
-		EXPECT_EQ(LOW, pa);
-		EXPECT_EQ(LOW, pb);
-		c = ep_alloc(families[f], EP_TCP_CONNECT, DPORT, &pc);
-		EXPECT_EQ(-EADDRNOTAVAIL, c);
-		if (c >= 0)
-			close(c);
-		ep_close_rst(a);
-		ep_close_rst(b);
-		close(l2);
-	}
+	for (f = 0; f < 2; f++)
+		two_destinations_one_port(_metadata, families[f], LOW);
 }
 
 /* A port held by an explicit bind() is never used by connect(). */
 TEST_F(alloc, connect_skips_bound_ports)
 {
-	int f, bound, l2, a, b, c, pa, pb, pc;
+	int f, bound;
 
 	set_range(_metadata, LOW, LOW + 1);
 	for (f = 0; f < 2; f++) {
 		bound = ep_socket(families[f], SOCK_STREAM);
 		ASSERT_LE(0, bound);
 		ASSERT_EQ(0, ep_bind_port(bound, families[f], LOW));
-		l2 = ep_listener(families[f], DPORT + 1);
-		ASSERT_LE(0, l2);
-		a = ep_alloc(families[f], EP_TCP_CONNECT, DPORT, &pa);
-		ASSERT_LE(0, a);
-		EXPECT_EQ(LOW + 1, pa);
-		b = ep_alloc(families[f], EP_TCP_CONNECT, DPORT + 1, &pb);
-		ASSERT_LE(0, b);
-		EXPECT_EQ(LOW + 1, pb);
-		c = ep_alloc(families[f], EP_TCP_CONNECT, DPORT, &pc);
-		EXPECT_EQ(-EADDRNOTAVAIL, c);
-		if (c >= 0)
-			close(c);
-		ep_close_rst(a);
-		ep_close_rst(b);
-		close(l2);
+		two_destinations_one_port(_metadata, families[f], LOW + 1);
 		close(bound);
 	}
 }
@@ -235,25 +244,9 @@ TEST_F(alloc, connect_skips_bound_ports)
 /* net.ipv4.ip_local_reserved_ports are never handed out. */
 TEST_F(alloc, reserved_ports)
 {
-	int f, k, i, fds[17], port;
-
 	set_range(_metadata, LOW, LOW + 31);
 	ASSERT_EQ(0, ep_sysctl("ip_local_reserved_ports", "40000-40015"));
-	for (f = 0; f < 2; f++) {
-		for (k = 0; k < EP_KINDS; k++) {
-			for (i = 0; i < 16; i++) {
-				fds[i] = ep_alloc(families[f], k, DPORT, &port);
-				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", ep_kind_names[k],
-							    families[f], i);
-				ASSERT_LE(LOW + 16, port);
-			}
-			fds[16] = ep_alloc(families[f], k, DPORT, &port);
-			EXPECT_EQ(-ep_kind_exhausted[k], fds[16]);
-			if (fds[16] >= 0)
-				close(fds[16]);
-			close_all(fds, 16);
-		}
-	}
+	fill_then_exhaust(_metadata, 16, LOW + 16, LOW + 31);
 }
 
 /*
@@ -262,7 +255,6 @@ TEST_F(alloc, reserved_ports)
  */
 TEST_F(alloc, unprivileged_floor)
 {
-	int f, k, i, fds[11], port;
 	char buf[32];
 
 	set_range(_metadata, 1990, 2009);
@@ -271,22 +263,7 @@ TEST_F(alloc, unprivileged_floor)
 	EXPECT_EQ(-EINVAL, ep_write(EP_SYSFS "/range", "1500 2499"));
 	ASSERT_EQ(0, ep_read(EP_SYSFS "/range", buf, sizeof(buf)));
 	EXPECT_STREQ("1990 2009", buf);
-	for (f = 0; f < 2; f++) {
-		for (k = 0; k < EP_KINDS; k++) {
-			for (i = 0; i < 10; i++) {
-				fds[i] = ep_alloc(families[f], k, DPORT, &port);
-				ASSERT_LE(0, fds[i]) TH_LOG("%s/%d #%d", ep_kind_names[k],
-							    families[f], i);
-				ASSERT_LE(2000, port);
-				ASSERT_GE(2009, port);
-			}
-			fds[10] = ep_alloc(families[f], k, DPORT, &port);
-			EXPECT_EQ(-ep_kind_exhausted[k], fds[10]);
-			if (fds[10] >= 0)
-				close(fds[10]);
-			close_all(fds, 10);
-		}
-	}
+	fill_then_exhaust(_metadata, 10, 2000, 2009);
 }
 
 /* IP_LOCAL_PORT_RANGE narrows the module's range as it narrows the sysctl. */
@@ -325,42 +302,6 @@ TEST_F(alloc, ip_local_port_range)
 	}
 }
 
-/*
- * SO_REUSEADDR makes bind(0) share a port only when
- * net.ipv4.ip_autobind_reuse is set, as in the stock kernel.
- */
-TEST_F(alloc, autobind_reuse)
-{
-	int f, a, b, c, pa, pb;
-
-	set_range(_metadata, LOW, LOW);
-	for (f = 0; f < 2; f++) {
-		ASSERT_EQ(0, ep_sysctl("ip_autobind_reuse", "0"));
-		a = ep_socket(families[f], SOCK_STREAM);
-		b = ep_socket(families[f], SOCK_STREAM);
-		c = ep_socket(families[f], SOCK_STREAM);
-		ASSERT_EQ(0, ep_set_int(a, SOL_SOCKET, SO_REUSEADDR, 1));
-		ASSERT_EQ(0, ep_set_int(b, SOL_SOCKET, SO_REUSEADDR, 1));
-		ASSERT_EQ(0, ep_bind_port(a, families[f], 0));
-		pa = ep_local_port(a);
-		EXPECT_EQ(LOW, pa);
-		EXPECT_EQ(-EADDRINUSE, ep_bind_port(b, families[f], 0));
-		close(b);
-
-		ASSERT_EQ(0, ep_sysctl("ip_autobind_reuse", "1"));
-		b = ep_socket(families[f], SOCK_STREAM);
-		ASSERT_EQ(0, ep_set_int(b, SOL_SOCKET, SO_REUSEADDR, 1));
-		EXPECT_EQ(0, ep_bind_port(b, families[f], 0));
-		pb = ep_local_port(b);
-		EXPECT_EQ(LOW, pb);
-		/* Without SO_REUSEADDR, no sharing either way. */
-		EXPECT_EQ(-EADDRINUSE, ep_bind_port(c, families[f], 0));
-		close(a);
-		close(b);
-		close(c);
-	}
-}
-
 /* A TCP socket of the effective user @euid (0: this one) with the options. */
 static int reuse_socket(int family, uid_t euid, int reuseaddr, int reuseport)
 {
@@ -377,6 +318,40 @@ static int reuse_socket(int family, uid_t euid, int reuseaddr, int reuseport)
 		return -EINVAL;
 	}
 	return fd;
+}
+
+/*
+ * SO_REUSEADDR makes bind(0) share a port only when
+ * net.ipv4.ip_autobind_reuse is set, as in the stock kernel.
+ */
+TEST_F(alloc, autobind_reuse)
+{
+	int f, a, b, c;
+
+	set_range(_metadata, LOW, LOW);
+	for (f = 0; f < 2; f++) {
+		ASSERT_EQ(0, ep_sysctl("ip_autobind_reuse", "0"));
+		a = reuse_socket(families[f], 0, 1, 0);
+		b = reuse_socket(families[f], 0, 1, 0);
+		c = ep_socket(families[f], SOCK_STREAM);
+		ASSERT_LE(0, a);
+		ASSERT_LE(0, b);
+		ASSERT_EQ(0, ep_bind_port(a, families[f], 0));
+		EXPECT_EQ(LOW, ep_local_port(a));
+		EXPECT_EQ(-EADDRINUSE, ep_bind_port(b, families[f], 0));
+		close(b);
+
+		ASSERT_EQ(0, ep_sysctl("ip_autobind_reuse", "1"));
+		b = reuse_socket(families[f], 0, 1, 0);
+		ASSERT_LE(0, b);
+		EXPECT_EQ(0, ep_bind_port(b, families[f], 0));
+		EXPECT_EQ(LOW, ep_local_port(b));
+		/* Without SO_REUSEADDR, no sharing either way. */
+		EXPECT_EQ(-EADDRINUSE, ep_bind_port(c, families[f], 0));
+		close(a);
+		close(b);
+		close(c);
+	}
 }
 
 /*

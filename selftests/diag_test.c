@@ -87,13 +87,6 @@ static int occupancy(const char *proto, long *v)
 	return -ENOENT;
 }
 
-static unsigned long netns_inode(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
-}
-
 FIXTURE(diag) {
 	int fd;
 };
@@ -290,9 +283,9 @@ TEST_F(diag, warn_pct_crossing)
 	n = open(TRACING "/trace", O_RDONLY);
 	ASSERT_LE(0, n);
 	slurp(n, buf, 1 << 20);
-	snprintf(up, sizeof(up), "netns_inode=%lu protocol=IPPROTO_UDP %s", netns_inode(),
+	snprintf(up, sizeof(up), "netns_inode=%lu protocol=IPPROTO_UDP %s", ep_netns_inode(),
 		 "used=5 size=10 warn_pct=50 above=1");
-	snprintf(down, sizeof(down), "netns_inode=%lu protocol=IPPROTO_UDP %s", netns_inode(),
+	snprintf(down, sizeof(down), "netns_inode=%lu protocol=IPPROTO_UDP %s", ep_netns_inode(),
 		 "used=4 size=10 warn_pct=50 above=0");
 	EXPECT_EQ(1, count(buf, up)) TH_LOG("%s", buf);
 	EXPECT_EQ(1, count(buf, down)) TH_LOG("%s", buf);
@@ -300,10 +293,10 @@ TEST_F(diag, warn_pct_crossing)
 
 	/* The kernel log: one line each way, naming namespace and protocol. */
 	slurp(fd, buf, 1 << 20);
-	snprintf(msg, sizeof(msg), "ephport: netns %lu: udp ports %s", netns_inode(),
+	snprintf(msg, sizeof(msg), "ephport: netns %lu: udp ports %s", ep_netns_inode(),
 		 "5 of 10 used (40000-40009), at or above warn_pct 50%");
 	EXPECT_EQ(1, count(buf, msg)) TH_LOG("%s", buf);
-	snprintf(msg, sizeof(msg), "ephport: netns %lu: udp ports %s", netns_inode(),
+	snprintf(msg, sizeof(msg), "ephport: netns %lu: udp ports %s", ep_netns_inode(),
 		 "4 of 10 used (40000-40009), back below warn_pct 50%");
 	EXPECT_EQ(1, count(buf, msg)) TH_LOG("%s", buf);
 	free(buf);

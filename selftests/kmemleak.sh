@@ -23,7 +23,7 @@ load range=40000-40999 strategy=double-hash
 ephport_sock listen 8080 &
 listener=$!
 sleep 1
-for s in kernel sequential random-start random-pick hash double-hash random-inc; do
+for s in $(cat "$SYSFS/available_strategies"); do
 	echo "$s" >"$SYSFS/strategy"
 	ephport_sock connect 8080 20 >/dev/null
 	ephport_sock -6 connect 8080 5 >/dev/null 2>&1

@@ -1,18 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Scoped policies (/sys/kernel/config/ephport/rules): a rule's range and
- * strategy apply to the sockets it matches, by cgroup, uid, network
- * namespace, protocol and path, and to nothing else; the first enabled
- * rule by priority wins; a netns rule outlives its namespace without
- * matching the next one with its number; rules come and go while their
- * sockets allocate; a cgroup may go before its rule; bad input changes
- * nothing; statistics and the allocation log name the rule.
- *
- * The module is loaded once; each test runs in a network namespace of its
- * own, with the global range 40000-49999 and strategy random-pick, and
- * removes its rules and cgroups when it ends.
+ * Scoped policies (/sys/kernel/config/ephport/rules), what they match: a
+ * rule's range and strategy apply to the sockets it matches, by cgroup,
+ * uid, network namespace, protocol and path, and to nothing else; the
+ * first enabled rule by priority wins; statistics and the allocation log
+ * name the rule.  rules_change_test.c has rules changing under their
+ * sockets; lib/rules_fixture.h the set-up both share.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -28,196 +22,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "ephport.h"
-
-#define RULES		"/sys/kernel/config/ephport/rules"
-#define CGROOT		"/sys/fs/cgroup"
-#define DPORT		5000
-#define GLOW		40000
-#define GHIGH		49999
-
-static int rule_set(const char *name, const char *attr, const char *value)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), RULES "/%s/%s", name, attr);
-	return ep_write(path, value);
-}
-
-static int rule_get(const char *name, const char *attr, char *buf, size_t size)
-{
-	char path[256];
-	int err;
-
-	snprintf(path, sizeof(path), RULES "/%s/%s", name, attr);
-	err = ep_read(path, buf, size);
-	buf[strcspn(buf, "\n")] = '\0';
-	return err;
-}
-
-/* A rule with the given attribute/value pairs, then enabled; 0 or -errno. */
-static int rule_add(const char *name, const char *const *kv)
-{
-	char path[256];
-	int err;
-
-	snprintf(path, sizeof(path), RULES "/%s", name);
-	if (mkdir(path, 0755))
-		return -errno;
-	for (; kv[0]; kv += 2) {
-		err = rule_set(name, kv[0], kv[1]);
-		if (err)
-			return err;
-	}
-	return rule_set(name, "enabled", "1");
-}
-
-#define RULE(...)	((const char *const[]){ __VA_ARGS__, NULL })
-
-static int rule_del(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), RULES "/%s", name);
-	return rmdir(path) ? -errno : 0;
-}
-
-static long long rule_stat(const char *name, const char *key)
-{
-	char path[256], buf[256], *p;
-
-	snprintf(path, sizeof(path), RULES "/%s/stats", name);
-	if (ep_read(path, buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, key);
-	return p ? atoll(p + strlen(key) + 1) : -1;
-}
-
-static int cg_make(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), CGROOT "/%s", name);
-	return mkdir(path, 0755) && errno != EEXIST ? -errno : 0;
-}
-
-/* Move the calling process into cgroup @name ("" for the root). */
-static int cg_enter(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", name);
-	return ep_write(path, "0");
-}
-
-static unsigned long netns_inode(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
-}
-
-/* Whether sockets remember their cgroup (CONFIG_SOCK_CGROUP_DATA). */
-static bool have_sock_cgroup;
-
-#define NO_SOCK_CGROUP	"cgroup rules need CONFIG_SOCK_CGROUP_DATA"
-
-static bool in(int port, int low, int high)
-{
-	return port >= low && port <= high;
-}
-
-/* connect() to DPORT; the local port, or -errno. */
-static int connect_port(int family, int *fd)
-{
-	int port;
-
-	*fd = ep_alloc(family, EP_TCP_CONNECT, DPORT, &port);
-	return *fd < 0 ? *fd : port;
-}
-
-/*
- * In a child: after @setup, @n connect()s to one destination all get a port
- * in [low, high], and one more fails with EADDRNOTAVAIL.  Returns the
- * child's exit status (0: as expected).
- */
-static int child_exhausts(int (*setup)(const void *), const void *arg,
-			  int n, int low, int high)
-{
-	int i, fd, port, status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		if (setup && setup(arg))
-			_exit(10);
-		for (i = 0; i < n; i++) {
-			port = connect_port(AF_INET, &fd);
-			if (!in(port, low, high)) {
-				fprintf(stderr, "# connect %d: %d\n", i, port);
-				_exit(11);
-			}
-		}
-		port = connect_port(AF_INET, &fd);
-		if (port != -EADDRNOTAVAIL) {
-			fprintf(stderr, "# connect %d: %d, not EADDRNOTAVAIL\n", n, port);
-			_exit(12);
-		}
-		_exit(0);
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-static int enter_cgroup(const void *name)
-{
-	return cg_enter(name);
-}
-
-static int become_uid(const void *uid)
-{
-	return setuid(*(const uid_t *)uid);
-}
-
-static void remove_all_rules(void)
-{
-	struct dirent *d;
-	DIR *dir = opendir(RULES);
-
-	if (!dir)
-		return;
-	while ((d = readdir(dir)))
-		if (d->d_name[0] != '.')
-			rule_del(d->d_name);
-	closedir(dir);
-}
-
-FIXTURE(rules) {
-	int listener;
-};
-
-FIXTURE_SETUP(rules)
-{
-	ASSERT_EQ(0, ep_new_netns());
-	ASSERT_EQ(0, ep_write(EP_SYSFS "/enabled", "1"));
-	ASSERT_EQ(0, ep_write(EP_SYSFS "/strategy", "random-pick"));
-	ASSERT_EQ(0, ep_write(EP_SYSFS "/range", "40000 49999"));
-	self->listener = ep_listener(AF_INET, DPORT);
-	ASSERT_LE(0, self->listener);
-}
-
-FIXTURE_TEARDOWN(rules)
-{
-	remove_all_rules();
-	cg_enter("");
-	rmdir(CGROOT "/ep_a");
-	rmdir(CGROOT "/ep_a/sub");
-	rmdir(CGROOT "/ep_a");
-	rmdir(CGROOT "/ep_b");
-	close(self->listener);
-}
+#include "rules_fixture.h"
 
 /*
  * A process in cgroup A (or a child cgroup of A) gets ports from A's
@@ -266,7 +71,7 @@ TEST_F(rules, netns)
 	int status, fd, port;
 	pid_t pid;
 
-	snprintf(ino, sizeof(ino), "%lu", netns_inode());
+	snprintf(ino, sizeof(ino), "%lu", ep_netns_inode());
 	ASSERT_EQ(0, rule_add("n", RULE("netns", ino, "range", "50200 50209")));
 	EXPECT_EQ(0, child_exhausts(NULL, NULL, 10, 50200, 50209));
 
@@ -282,193 +87,35 @@ TEST_F(rules, netns)
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("another netns got a rule port");
 }
 
-/*
- * Namespace inode numbers are given again as soon as a namespace is gone.
- * A rule written for namespace A matches no namespace that gets A's
- * number later (its sockets get the global settings), and reads back
- * "A (gone)".
- */
-#define REUSE_SECONDS	60
-
-/* Holding numbers ran into a limit: -2 (skip, saying which), or -1. */
-static int out_of_namespaces(int n)
-{
-	int err = errno;
-
-	if (err == EINVAL && !n) {
-		fprintf(stderr, "# no UTS namespaces in this kernel (CONFIG_UTS_NS)\n");
-		return -2;
-	}
-	if (err != EMFILE && err != ENFILE && err != ENOSPC && err != ENOMEM) {
-		fprintf(stderr, "# UTS namespace %d: %s\n", n, strerror(err));
-		return -1;
-	}
-	fprintf(stderr, "# A's number not reached: %s after %d UTS namespaces\n",
-		strerror(err), n);
-	return -2;
-}
-
-/*
- * Make the calling process's network namespace one with inode number @a,
- * which the namespace that had it gave back or is about to.  Namespaces
- * of every type take the lowest free number of one pool, and a network
- * namespace takes dozens more for its /proc/net files right after its
- * own: so first the numbers below @a are filled with UTS namespaces (one
- * number each, kept open) until one gets @a itself; that one goes (its
- * number is free again at once) and the next network namespace gets @a.
- * Returns how many UTS namespaces that took, -1 on error, or -2 if @a did
- * not come back within REUSE_SECONDS, or a limit on namespaces or open
- * files, or a kernel without UTS namespaces, stopped it.
- */
-static int netns_with_number(unsigned long a)
-{
-	time_t end = time(NULL) + REUSE_SECONDS;
-	struct rlimit fds = { 1 << 16, 1 << 16 };
-	struct stat st;
-	int n = 0;
-
-	/* One descriptor per number held: more than the default 1024. */
-	setrlimit(RLIMIT_NOFILE, &fds);
-	while (time(NULL) < end) {
-		if (unshare(CLONE_NEWUTS) || stat("/proc/self/ns/uts", &st))
-			return out_of_namespaces(n);
-		n++;
-		if (st.st_ino < a) {
-			if (open("/proc/self/ns/uts", O_RDONLY) < 0)
-				return out_of_namespaces(n);
-			continue;
-		}
-		if (st.st_ino > a) {
-			usleep(20000);	/* the cleanup of A has not given it back yet */
-			continue;
-		}
-		if (unshare(CLONE_NEWUTS) || ep_new_netns()) {
-			fprintf(stderr, "# A's namespace again: %s\n", strerror(errno));
-			return -1;
-		}
-		if (netns_inode() == a)
-			return n;
-	}
-	return -2;
-}
-
-/* Whether rule @name's netns reads @want within 5 s (the sockets' references go). */
-static bool rule_netns_becomes(const char *name, const char *want)
-{
-	char got[48] = "";
-	int i;
-
-	for (i = 0; i < 250; i++) {
-		if (!rule_get(name, "netns", got, sizeof(got)) && !strcmp(got, want))
-			return true;
-		usleep(20000);
-	}
-	fprintf(stderr, "# netns reads \"%s\", not \"%s\"\n", got, want);
-	return false;
-}
-
-TEST_F(rules, netns_number_reused)
-{
-	char ino[32], want[48], got[48], go;
-	int to_a[2], from_a[2], status, i, fd, port;
-	unsigned long a = 0;
-	pid_t pid;
-
-	ASSERT_EQ(0, pipe(to_a));
-	ASSERT_EQ(0, pipe(from_a));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		/* Namespace A: the rule applies here, until A is gone. */
-		if (ep_new_netns() || ep_listener(AF_INET, DPORT) < 0)
-			_exit(10);
-		a = netns_inode();
-		if (write(from_a[1], &a, sizeof(a)) != sizeof(a) ||
-		    read(to_a[0], &go, 1) != 1)
-			_exit(11);
-		port = connect_port(AF_INET, &fd);
-		_exit(in(port, 50200, 50209) ? 0 : 12);
-	}
-	ASSERT_EQ((ssize_t)sizeof(a), read(from_a[0], &a, sizeof(a)));
-	snprintf(ino, sizeof(ino), "%lu", a);
-	ASSERT_EQ(0, rule_add("a", RULE("netns", ino, "range", "50200 50209")));
-	ASSERT_EQ(0, rule_get("a", "netns", got, sizeof(got)));
-	EXPECT_STREQ(ino, got);
-	ASSERT_EQ(1, write(to_a[1], "x", 1));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("namespace A did not get the rule's range");
-	EXPECT_EQ(1, rule_stat("a", "allocations"));
-
-	/* A is gone once its last reference is, before its cleanup. */
-	snprintf(want, sizeof(want), "%lu (gone)", a);
-	ASSERT_TRUE(rule_netns_becomes("a", want));
-
-	/* A new namespace with A's number: its sockets get the global settings. */
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		i = netns_with_number(a);
-		if (i == -2)
-			_exit(KSFT_SKIP);
-		if (i < 0)
-			_exit(11);
-		if (ep_listener(AF_INET, DPORT) < 0)
-			_exit(12);
-		port = connect_port(AF_INET, &fd);
-		if (!in(port, GLOW, GHIGH)) {
-			fprintf(stderr, "# namespace %lu again: port %d\n", a, port);
-			_exit(13);
-		}
-		if (rule_get("a", "netns", got, sizeof(got)) || strcmp(got, want)) {
-			fprintf(stderr, "# netns reads \"%s\"\n", got);
-			_exit(14);
-		}
-		/* Written again, the number names the namespace that has it now. */
-		if (rule_set("a", "netns", ino) || rule_get("a", "netns", got, sizeof(got)) ||
-		    strcmp(got, ino)) {
-			fprintf(stderr, "# netns written again reads \"%s\"\n", got);
-			_exit(15);
-		}
-		fprintf(stderr, "# namespace %lu again, after %d UTS namespaces\n", a, i);
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	if (WEXITSTATUS(status) == KSFT_SKIP)
-		SKIP(return, "A's number not back within %d s, or stopped (above)",
-		     REUSE_SECONDS);
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the rule matched another namespace");
-	EXPECT_EQ(1, rule_stat("a", "allocations"));
-	EXPECT_TRUE(rule_netns_becomes("a", want));
-}
-
 /* Lower priority first, then name; a disabled rule does not count. */
 TEST_F(rules, priority)
 {
+	/* After each change (none at first), where the next connect() goes. */
+	static const struct {
+		const char *rule, *attr, *value;
+		int low, high;
+		const char *why;
+	} steps[] = {
+		{ NULL, NULL, NULL, 50400, 50409, "priority 10 first" },
+		{ "p2", "priority", "30", 50300, 50309, "priority 20 first" },
+		{ "p2", "priority", "20", 50300, 50309, "equal priority, p1 first" },
+		{ "p1", "enabled", "0", 50400, 50409, "p1 disabled" },
+		{ "p2", "enabled", "0", GLOW, GHIGH, "both disabled" },
+	};
+	unsigned int i;
 	int fd, port;
 
 	ASSERT_EQ(0, rule_add("p1", RULE("proto", "tcp", "range", "50300 50309",
 					 "priority", "20")));
 	ASSERT_EQ(0, rule_add("p2", RULE("proto", "tcp", "range", "50400 50409",
 					 "priority", "10")));
-	port = connect_port(AF_INET, &fd);
-	EXPECT_TRUE(in(port, 50400, 50409)) TH_LOG("priority 10 first: %d", port);
-
-	ASSERT_EQ(0, rule_set("p2", "priority", "30"));
-	port = connect_port(AF_INET, &fd);
-	EXPECT_TRUE(in(port, 50300, 50309)) TH_LOG("priority 20 first: %d", port);
-
-	ASSERT_EQ(0, rule_set("p2", "priority", "20"));
-	port = connect_port(AF_INET, &fd);
-	EXPECT_TRUE(in(port, 50300, 50309)) TH_LOG("equal priority, p1 first: %d", port);
-
-	ASSERT_EQ(0, rule_set("p1", "enabled", "0"));
-	port = connect_port(AF_INET, &fd);
-	EXPECT_TRUE(in(port, 50400, 50409)) TH_LOG("p1 disabled: %d", port);
-
-	ASSERT_EQ(0, rule_set("p2", "enabled", "0"));
-	port = connect_port(AF_INET, &fd);
-	EXPECT_TRUE(in(port, GLOW, GHIGH)) TH_LOG("both disabled: %d", port);
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		ASSERT_EQ(0, steps[i].rule ?
+			  rule_set(steps[i].rule, steps[i].attr, steps[i].value) : 0);
+		port = connect_port(AF_INET, &fd);
+		EXPECT_TRUE(in(port, steps[i].low, steps[i].high))
+			TH_LOG("%s: %d", steps[i].why, port);
+	}
 }
 
 /* proto and path select what they say, on every allocation path. */
@@ -495,23 +142,25 @@ TEST_F(rules, proto_path)
 	}
 }
 
-/* A rule's strategy, also "kernel" over a rule's range, on every path. */
+/* A rule's strategy, each one ("kernel" over a rule's range too), on every path. */
 TEST_F(rules, strategy)
 {
-	static const char *const strategies[] = { "kernel", "sequential", "hash" };
 	char ino[32];
 	int s, k, fd, port, prev = 0;
 
 	ASSERT_LE(0, ep_listener(AF_INET6, DPORT));
-	snprintf(ino, sizeof(ino), "%lu", netns_inode());
+	snprintf(ino, sizeof(ino), "%lu", ep_netns_inode());
 	ASSERT_EQ(0, rule_add("s", RULE("netns", ino, "range", "50700 50799")));
-	for (s = 0; s < 3; s++) {
-		ASSERT_EQ(0, rule_set("s", "strategy", strategies[s]));
+	/* Every strategy the module offers. */
+	ASSERT_LT(0, ep_read_strategies());
+	ASSERT_GE(16, ep_nr_strategies) TH_LOG("6 ports each, 100 in the range");
+	for (s = 0; s < ep_nr_strategies; s++) {
+		ASSERT_EQ(0, rule_set("s", "strategy", ep_strategies[s]));
 		for (k = 0; k < EP_KINDS; k++) {
 			fd = ep_alloc(k % 2 ? AF_INET6 : AF_INET, k, DPORT, &port);
 			ASSERT_LE(0, fd) TH_LOG("%s: %s", ep_kind_names[k], strerror(-fd));
 			EXPECT_TRUE(in(port, 50700, 50799))
-				TH_LOG("%s %s: %d", strategies[s], ep_kind_names[k], port);
+				TH_LOG("%s %s: %d", ep_strategies[s], ep_kind_names[k], port);
 		}
 	}
 	/* A strategy alone: sequential in the global range. */
@@ -533,7 +182,7 @@ TEST_F(rules, log_and_stats)
 	int fd, port, found = 0, other = 0;
 	FILE *f;
 
-	snprintf(ino, sizeof(ino), "%lu", netns_inode());
+	snprintf(ino, sizeof(ino), "%lu", ep_netns_inode());
 	ASSERT_EQ(0, rule_add("logged", RULE("netns", ino, "proto", "udp",
 					     "strategy", "sequential")));
 	fd = ep_alloc(AF_INET, EP_UDP_BIND, 0, &port);
@@ -584,217 +233,4 @@ TEST_F(rules, log_and_stats)
 	}
 	fclose(f);
 	EXPECT_EQ(1, found);
-}
-
-/*
- * Rules removed, added and changed while their cgroup allocates: every
- * allocation succeeds, in the rule's range or the global one.
- */
-TEST_F_TIMEOUT(rules, churn, 900)
-{
-	int i, status, go[2];
-	pid_t pid, acceptor;
-	int *done;
-
-	if (!have_sock_cgroup)
-		SKIP(return, NO_SOCK_CGROUP);
-	ASSERT_EQ(0, cg_make("ep_a"));
-	acceptor = ep_acceptor(self->listener);
-	ASSERT_LT(0, acceptor);
-	done = mmap(NULL, sizeof(*done), PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, done);
-	*done = 0;
-	ASSERT_EQ(0, pipe(go));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		int fd, port, bad = 0, ruled = 0, n = 0;
-		char c;
-
-		close(go[1]);
-		if (cg_enter("ep_a"))
-			_exit(10);
-		fcntl(go[0], F_SETFL, O_NONBLOCK);
-		while (read(go[0], &c, 1) < 0 && n < 100000) {
-			fd = ep_alloc(AF_INET, n % 2 ? EP_UDP_BIND : EP_TCP_CONNECT,
-				      DPORT, &port);
-			if (fd < 0 || !(in(port, 50800, 50899) || in(port, GLOW, GHIGH))) {
-				fprintf(stderr, "# allocation %d: %d %d\n", n, fd, port);
-				bad++;
-			}
-			ruled += fd >= 0 && in(port, 50800, 50899);
-			if (fd >= 0)
-				ep_close_rst(fd);
-			__atomic_store_n(done, ++n, __ATOMIC_RELAXED);
-		}
-		fprintf(stderr, "# %d allocations during churn, %d by the rule\n", n, ruled);
-		_exit(bad ? 11 : !ruled ? 12 : 0);
-	}
-	close(go[0]);
-	/* At least 40 rounds, and until the child made 2000 allocations. */
-	for (i = 0; i < 5000; i++) {
-		if (i >= 40 && __atomic_load_n(done, __ATOMIC_RELAXED) >= 2000)
-			break;
-		ASSERT_EQ(0, rule_add("churn", RULE("cgroup", "/ep_a",
-						    "range", "50800 50899")));
-		ASSERT_EQ(0, rule_set("churn", "strategy",
-				      i % 2 ? "sequential" : "kernel"));
-		ASSERT_EQ(0, rule_set("churn", "range", i % 2 ? "50800 50849" : "50850 50899"));
-		ASSERT_EQ(0, rule_del("churn"));
-	}
-	close(go[1]);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	kill(acceptor, SIGKILL);
-	waitpid(acceptor, NULL, 0);
-}
-
-/*
- * A cgroup removed while its rule exists: the rule stays, still applies
- * to the sockets created in it, and goes when deleted.
- */
-TEST_F(rules, cgroup_removed)
-{
-	int status, go[2], ready[2], fd, port;
-	char buf[64], c;
-	pid_t pid;
-
-	if (!have_sock_cgroup)
-		SKIP(return, NO_SOCK_CGROUP);
-	ASSERT_EQ(0, cg_make("ep_b"));
-	ASSERT_EQ(0, rule_add("gone", RULE("cgroup", "/ep_b", "range", "50900 50909")));
-	ASSERT_EQ(0, pipe(go));
-	ASSERT_EQ(0, pipe(ready));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		int s;
-
-		if (cg_enter("ep_b"))
-			_exit(10);
-		s = ep_socket(AF_INET, SOCK_STREAM);
-		if (s < 0 || cg_enter(""))
-			_exit(11);
-		/* The parent removes the cgroup, then lets us go on. */
-		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
-			_exit(12);
-		if (ep_connect_port(s, AF_INET, DPORT))
-			_exit(13);
-		_exit(in(ep_local_port(s), 50900, 50909) ? 0 : 14);
-	}
-	ASSERT_EQ(1, read(ready[0], &c, 1));
-	EXPECT_EQ(0, rmdir(CGROOT "/ep_b")) TH_LOG("rmdir: %s", strerror(errno));
-	ASSERT_EQ(1, write(go[1], "x", 1));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, WEXITSTATUS(status));
-
-	ASSERT_EQ(0, rule_get("gone", "cgroup", buf, sizeof(buf)));
-	EXPECT_STREQ("/ep_b", buf);
-	port = connect_port(AF_INET, &fd);
-	EXPECT_TRUE(in(port, GLOW, GHIGH));
-	EXPECT_EQ(0, rule_del("gone"));
-}
-
-/* Bad input: the right errno, and the rule unchanged. */
-TEST_F(rules, bad_input)
-{
-	static const struct {
-		const char *attr, *value;
-		int err;
-	} bad[] = {
-		{ "cgroup", "ep_a", -EINVAL }, { "cgroup", "/no/such/cgroup", -ENOENT },
-		{ "cgroup", "/ep_a\x01", -EINVAL },
-		{ "uid", "abc", -EINVAL }, { "uid", "5-3", -EINVAL },
-		{ "uid", "-1", -EINVAL }, { "uid", "1-", -EINVAL },
-		{ "uid", "4294967295", -EINVAL }, { "uid", "+5", -EINVAL },
-		{ "netns", "0", -EINVAL }, { "netns", "x", -EINVAL }, { "netns", "-5", -EINVAL },
-		{ "netns", "1", -ENOENT }, { "netns", "4026531840 (gone)", -EINVAL },
-		{ "proto", "sctp", -EINVAL }, { "proto", "TCP", -EINVAL },
-		{ "path", "listen", -EINVAL }, { "path", "connect bind", -EINVAL },
-		{ "range", "1000 2000", -EINVAL }, { "range", "50010 50000", -EINVAL },
-		{ "range", "x", -EINVAL }, { "range", "50000 70000", -EINVAL },
-		{ "strategy", "nope", -EINVAL }, { "strategy", "Sequential", -EINVAL },
-		{ "priority", "65536", -EINVAL }, { "priority", "-1", -EINVAL },
-		{ "priority", "\n", -EINVAL }, { "priority", "1x", -EINVAL },
-		{ "enabled", "2", -EINVAL }, { "enabled", "\n", -EINVAL },
-	};
-	static const char *const bad_names[] = {
-		"has space", "0123456789abcdef", "semi;colon",
-	};
-	char before[128], after[128], path[256], ino[32];
-	unsigned int i;
-
-	snprintf(ino, sizeof(ino), "%lu", netns_inode());
-	ASSERT_EQ(0, cg_make("ep_a"));
-	ASSERT_EQ(0, rule_add("bad", RULE("uid", "7", "netns", ino,
-					  "proto", "tcp", "path", "bind",
-					  "range", "50000 50009", "strategy", "hash",
-					  "priority", "5")));
-	if (have_sock_cgroup)
-		ASSERT_EQ(0, rule_set("bad", "cgroup", "/ep_a"));
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		if (!have_sock_cgroup && !strcmp(bad[i].attr, "cgroup"))
-			continue;
-		ASSERT_EQ(0, rule_get("bad", bad[i].attr, before, sizeof(before)));
-		EXPECT_EQ(bad[i].err, rule_set("bad", bad[i].attr, bad[i].value))
-			TH_LOG("%s <- \"%s\"", bad[i].attr, bad[i].value);
-		ASSERT_EQ(0, rule_get("bad", bad[i].attr, after, sizeof(after)));
-		EXPECT_STREQ(before, after) TH_LOG("%s changed", bad[i].attr);
-	}
-	for (i = 0; i < ARRAY_SIZE(bad_names); i++) {
-		snprintf(path, sizeof(path), RULES "/%s", bad_names[i]);
-		EXPECT_EQ(-1, mkdir(path, 0755)) TH_LOG("%s", bad_names[i]);
-		EXPECT_EQ(EINVAL, errno);
-	}
-	/* Every setting reads back as written, and clears. */
-	ASSERT_EQ(0, rule_get("bad", "uid", after, sizeof(after)));
-	EXPECT_STREQ("7", after);
-	ASSERT_EQ(0, rule_get("bad", "range", after, sizeof(after)));
-	EXPECT_STREQ("50000 50009", after);
-	ASSERT_EQ(0, rule_get("bad", "strategy", after, sizeof(after)));
-	EXPECT_STREQ("hash", after);
-	ASSERT_EQ(0, rule_set("bad", "uid", "\n"));
-	ASSERT_EQ(0, rule_get("bad", "uid", after, sizeof(after)));
-	EXPECT_STREQ("", after);
-	ASSERT_EQ(0, rule_set("bad", "range", "auto"));
-	ASSERT_EQ(0, rule_get("bad", "range", after, sizeof(after)));
-	EXPECT_STREQ("auto", after);
-}
-
-/* configfs pins the module while a rule exists. */
-TEST_F(rules, rmmod_with_rules)
-{
-	ASSERT_EQ(0, rule_add("pin", RULE("proto", "udp")));
-	EXPECT_NE(0, system("rmmod ephport 2>/dev/null"));
-	EXPECT_TRUE(ep_loaded());
-	ASSERT_EQ(0, rule_del("pin"));
-	ASSERT_EQ(0, ep_load(""));
-	EXPECT_EQ(0, access(RULES, F_OK));
-}
-
-int main(int argc, char **argv)
-{
-	int ret;
-
-	if (access(CGROOT "/cgroup.procs", F_OK)) {
-		fprintf(stderr, "# no cgroup v2 hierarchy at " CGROOT "\n");
-		return KSFT_SKIP;
-	}
-	if (ep_load("")) {
-		fprintf(stderr, "# cannot load the module\n");
-		return KSFT_FAIL;
-	}
-	if (access(RULES, F_OK)) {
-		fprintf(stderr, "# no " RULES " (configfs not mounted?)\n");
-		ep_unload();
-		return KSFT_FAIL;
-	}
-	if (mkdir(RULES "/probe", 0755) == 0) {
-		have_sock_cgroup = rule_set("probe", "cgroup", "/") != -EOPNOTSUPP;
-		rule_del("probe");
-	}
-	ret = test_harness_run(argc, argv);
-	ep_unload();
-	return ret;
 }

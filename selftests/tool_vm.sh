@@ -13,7 +13,6 @@
 . "$(dirname "$0")/lib/lib.sh"
 
 TOOL=$(command -v ephportctl || echo /ephport/bin/ephportctl)
-STRATEGIES="kernel sequential random-start random-pick hash double-hash random-inc"
 tmp=$(mktemp -d)
 out=$tmp/out
 err=$tmp/err
@@ -25,19 +24,12 @@ run() {
 	"$TOOL" "$@" >"$out" 2>"$err" || rc=$?
 }
 
-# expect DESCRIPTION COMMAND... - one test case; on failure, show the output
-expect() {
-	desc=$1
-	shift
-	if "$@"; then
-		ktap_test_pass "$desc"
-	else
-		ktap_test_fail "$desc"
-		echo "# status $rc; stdout:"
-		sed 's/^/#   /' "$out"
-		echo "# stderr:"
-		sed 's/^/#   /' "$err"
-	fi
+# What check (lib.sh) shows when a test case fails: the last run.
+show_failure() {
+	echo "# status $rc; stdout:"
+	sed 's/^/#   /' "$out"
+	echo "# stderr:"
+	sed 's/^/#   /' "$err"
 }
 
 # The configuration as sysfs shows it.
@@ -83,8 +75,10 @@ connect_once() {
 	true
 }
 
+# Every strategy the module offers.
 all_strategies() {
-	for s in $STRATEGIES; do
+	[ -s "$SYSFS/available_strategies" ] || return 1
+	for s in $(cat "$SYSFS/available_strategies"); do
 		run set strategy "$s"
 		succeeded strategy "$s" || { echo "# set strategy $s"; return 1; }
 	done
@@ -101,95 +95,95 @@ ktap_set_plan 73
 unload
 before=$(config)
 run status
-expect "status without the module: status 1, one-line error" \
+check "status without the module: status 1, one-line error" \
 	failed 1 "module not loaded (/sys/kernel/ephport missing)"
 run set range 40000 40010
-expect "set range without the module: module not loaded" failed 1 "module not loaded"
+check "set range without the module: module not loaded" failed 1 "module not loaded"
 run set strategy sequential
-expect "set strategy without the module: module not loaded" failed 1 "module not loaded"
+check "set strategy without the module: module not loaded" failed 1 "module not loaded"
 run enable
-expect "enable without the module: module not loaded" failed 1 "module not loaded"
+check "enable without the module: module not loaded" failed 1 "module not loaded"
 run stats --json
-expect "stats without the module: module not loaded" failed 1 "module not loaded"
+check "stats without the module: module not loaded" failed 1 "module not loaded"
 run reset
-expect "reset without the module: module not loaded" failed 1 "module not loaded"
+check "reset without the module: module not loaded" failed 1 "module not loaded"
 
-expect "insmod succeeds" load
+check "insmod succeeds" load
 
 run status
-expect "status: status 0" [ "$rc" = 0 ]
-expect "status shows the strategy and the range" \
+check "status: status 0" [ "$rc" = 0 ]
+check "status shows the strategy and the range" \
 	sh -c "grep -q kernel '$out' && grep -q auto '$out'"
 
 run set range 40000 40010
-expect "set range 40000 40010" succeeded range "40000 40010"
+check "set range 40000 40010" succeeded range "40000 40010"
 run set range 41000-41010
-expect "set range 41000-41010" succeeded range "41000 41010"
+check "set range 41000-41010" succeeded range "41000 41010"
 run status
-expect "status shows the new range" grep -q 41000 "$out"
+check "status shows the new range" grep -q 41000 "$out"
 run set range auto
-expect "set range auto" succeeded range auto
-expect "set strategy NAME, for each strategy" all_strategies
+check "set range auto" succeeded range auto
+check "set strategy NAME, for each strategy" all_strategies
 run set strategy sequential
-expect "set strategy sequential" succeeded strategy sequential
+check "set strategy sequential" succeeded strategy sequential
 run disable
-expect "disable" succeeded enabled 0
+check "disable" succeeded enabled 0
 run enable
-expect "enable" succeeded enabled 1
+check "enable" succeeded enabled 1
 
 # Some allocations to count, log and reset.
 run set range 40000 40999
 connect_once
 connect_once
-expect "connect() is counted" [ "$(cat "$SYSFS/stats/tcp4_connect")" -ge 2 ]
+check "connect() is counted" [ "$(cat "$SYSFS/stats/tcp4_connect")" -ge 2 ]
 run reset
-expect "reset zeroes the global counters" \
+check "reset zeroes the global counters" \
 	sh -c "[ \$(cat $SYSFS/stats/allocations) = 0 ] && [ \$(cat $SYSFS/stats/tcp4_connect) = 0 ]"
 # shellcheck disable=SC2016
-expect "reset zeroes this namespace's counters" \
+check "reset zeroes this namespace's counters" \
 	awk '!NF { done = 1 } NR > 1 && !done { for (i = 2; i <= NF; i++) if ($i != 0) bad = 1 }
 	     END { exit bad }' \
 	/proc/net/ephport/stats
 connect_once
 
 run status --json
-expect "status --json: one JSON object with the documented keys" \
+check "status --json: one JSON object with the documented keys" \
 	json_line "{" "}" enabled range strategy available_strategies totals \
 	allocations failures probes probes_per_allocation paths netns_allocations \
 	tcp4-connect tcp6-connect tcp-bind udp4 udp6 occupancy tcp udp used free warn_pct
-expect "status --json shows the configuration" \
+check "status --json shows the configuration" \
 	grep -qF '"range":{"low":40000,"high":40999}' "$out"
 run -j status
-expect "-j status: the same keys" json_line "{" "}" enabled range strategy totals paths
+check "-j status: the same keys" json_line "{" "}" enabled range strategy totals paths
 run stats --json
-expect "stats --json: one JSON object with the documented keys" \
+check "stats --json: one JSON object with the documented keys" \
 	json_line "{" "}" paths tcp4-connect tcp6-connect tcp-bind udp4 udp6 allocations \
 	failures probes max_probes histogram 1 2-3 ">=1024" rules
 run stats
-expect "stats: status 0, every path" \
+check "stats: status 0, every path" \
 	sh -c "[ $rc = 0 ] && grep -q tcp4-connect '$out' && grep -q udp6 '$out'"
 run log --json
-expect "log --json: one JSON array with the documented keys" \
+check "log --json: one JSON array with the documented keys" \
 	json_line "[" "]" time path local remote probes strategy rule result pid comm
-expect "log --json shows the connect()" \
+check "log --json shows the connect()" \
 	sh -c "grep -qF '\"path\":\"tcp4-connect\"' '$out' && grep -qF '\"comm\":\"nc\"' '$out'"
 run log -n 1 --json
-expect "log -n 1 --json: one entry" \
+check "log -n 1 --json: one entry" \
 	sh -c "[ $rc = 0 ] && [ \$(grep -o '\"time\":' '$out' | wc -l) = 1 ]"
 run log
-expect "log: status 0, shows the connect()" \
+check "log: status 0, shows the connect()" \
 	sh -c "[ $rc = 0 ] && grep -q 'tcp4-connect.*nc' '$out'"
 
 # log: filters, wall-clock times, follow mode.
 run log --comm nc --path tcp4-connect --port 1 --json
-expect "log --comm nc --path tcp4-connect --port 1: only the connect()s of nc" \
+check "log --comm nc --path tcp4-connect --port 1: only the connect()s of nc" \
 	sh -c "[ $rc = 0 ] && grep -qF '\"comm\":\"nc\"' '$out' &&
 	[ \$(grep -o '\"comm\":' '$out' | wc -l) = \$(grep -o '\"comm\":\"nc\"' '$out' | wc -l) ] &&
 	! grep -qF '\"path\":\"udp' '$out'"
 run log --comm no-such-comm --json
-expect "log --comm of no process: an empty list" sh -c "[ $rc = 0 ] && [ \"\$(cat '$out')\" = '[]' ]"
+check "log --comm of no process: an empty list" sh -c "[ $rc = 0 ] && [ \"\$(cat '$out')\" = '[]' ]"
 run log -T -n 1
-expect "log -T: the entry's time on today's wall clock" \
+check "log -T: the entry's time on today's wall clock" \
 	sh -c "[ $rc = 0 ] && grep -q '^$(date +%Y-%m-%d) ' '$out'"
 "$TOOL" log -f -i 0.2 --path tcp4-connect >"$tmp/follow" 2>"$err" &
 follow=$!
@@ -200,7 +194,7 @@ sleep 1
 kill -TERM $follow
 rc=0
 wait $follow || rc=$?
-expect "log -f prints a new connect() once, then exits 0 on SIGTERM" \
+check "log -f prints a new connect() once, then exits 0 on SIGTERM" \
 	sh -c "[ $rc = 0 ] && [ \$(grep -c 'tcp4-connect' '$tmp/follow') = \$(($before_f + 1)) ]"
 
 # A failed allocation is logged: the range's one port is reserved.
@@ -210,38 +204,38 @@ echo 40000 >/proc/sys/net/ipv4/ip_local_reserved_ports
 connect_once
 echo "$reserved" >/proc/sys/net/ipv4/ip_local_reserved_ports
 run log --failures --json
-expect "log --failures: the failed connect(), its errno and destination" \
+check "log --failures: the failed connect(), its errno and destination" \
 	sh -c "[ $rc = 0 ] && grep -qF '\"result\":\"EADDRNOTAVAIL\"' '$out' &&
 	grep -qF '\"remote\":\"127.0.0.1:1\"' '$out' && grep -qF '\"local\":\"127.0.0.1:0\"' '$out' &&
 	! grep -qF '\"result\":\"ok\"' '$out'"
 run log --failures
-expect "log --failures (text): the result column" \
+check "log --failures (text): the result column" \
 	sh -c "[ $rc = 0 ] && grep -q 'result' '$out' && grep -q 'tcp4-connect .*EADDRNOTAVAIL .* nc$' '$out'"
 
 # Occupancy and warn_pct: a listener bound to port 0 holds the range's
 # one port.
 run set warn-pct 50
-expect "set warn-pct 50" succeeded warn_pct 50
+check "set warn-pct 50" succeeded warn_pct 50
 warn_refused() {
 	failed 2 "warn-pct must be" && [ "$(cat "$SYSFS/warn_pct")" = 50 ]
 }
 before=$(config)
 run set warn-pct 101
-expect "set warn-pct 101: refused, warn_pct unchanged" warn_refused
+check "set warn-pct 101: refused, warn_pct unchanged" warn_refused
 nc -l -p 0 </dev/null >/dev/null 2>&1 &
 holder=$!
 sleep 1
 run status --json
-expect "status --json: the one TCP port of the range in use, warn_pct" \
+check "status --json: the one TCP port of the range in use, warn_pct" \
 	sh -c "[ $rc = 0 ] &&
 	grep -qF '\"tcp\":{\"range\":{\"low\":40000,\"high\":40000},\"used\":1,\"free\":0}' '$out' &&
 	grep -qF '\"warn_pct\":50' '$out'"
 run watch -i 0.2 -n 1
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
-expect "watch marks the protocol at or above warn_pct" \
+check "watch marks the protocol at or above warn_pct" \
 	sh -c "[ $rc = 0 ] && grep -q 'tcp used%' '$out' && grep -q ' 100.0!  *0.0$' '$out'"
-expect "crossing warn_pct is in the kernel log, with the namespace and protocol" \
+check "crossing warn_pct is in the kernel log, with the namespace and protocol" \
 	sh -c "dmesg | grep -q 'ephport: netns [0-9]*: tcp ports 1 of 1 used (40000-40000), at or above warn_pct 50%'"
 run set warn-pct 0
 run set range 40000 40999
@@ -258,17 +252,17 @@ rc=0
 wait $w1 || rc=$?
 wait $w2 || rc=$?
 cp "$tmp/watch" "$out"
-expect "watch --json: one line, this namespace's tcp4-connect rate" \
+check "watch --json: one line, this namespace's tcp4-connect rate" \
 	sh -c "[ $rc = 0 ] && [ \$(wc -l <'$tmp/watch') = 1 ] &&
 	grep -q '\"tcp4-connect\":{\"allocations_per_s\":[0-9.]*[1-9]' '$tmp/watch'"
-expect "watch in a new namespace: no allocations there" \
+check "watch in a new namespace: no allocations there" \
 	sh -c "[ \$(wc -l <'$tmp/watch-ns') = 1 ] &&
 	grep -q '\"tcp4-connect\":{\"allocations_per_s\":0.000,' '$tmp/watch-ns'"
 
 # stats --format prometheus: the values of stats, in the text format.
 run stats --format prometheus
 n=$(awk '$1 == "tcp4-connect" { print $2 }' /proc/net/ephport/stats)
-expect "stats --format prometheus: HELP, TYPE, the counters of stats, a histogram" \
+check "stats --format prometheus: HELP, TYPE, the counters of stats, a histogram" \
 	sh -c "[ $rc = 0 ] && grep -q '^# TYPE ephport_allocations_total counter$' '$out' &&
 	grep -q '^ephport_allocations_total{path=\"tcp4-connect\"} $n$' '$out' &&
 	grep -q '^ephport_probes_per_allocation_bucket{path=\"udp6\",le=\"+Inf\"} ' '$out' &&
@@ -277,16 +271,16 @@ expect "stats --format prometheus: HELP, TYPE, the counters of stats, a histogra
 # Bad input changes nothing: status 2 and one line.
 before=$(config)
 run set range 80 90
-expect "set range 80 90: status 2, one line, nothing changed" failed 2 "range must be"
+check "set range 80 90: status 2, one line, nothing changed" failed 2 "range must be"
 run set range 50000 40000
-expect "set range 50000 40000: refused" failed 2 "range must be"
+check "set range 50000 40000: refused" failed 2 "range must be"
 run set range 40000 40010x
-expect "set range 40000 40010x: refused" failed 2 "range must be"
+check "set range 40000 40010x: refused" failed 2 "range must be"
 run set strategy nope
-expect "set strategy nope: status 2, one line, nothing changed" \
+check "set strategy nope: status 2, one line, nothing changed" \
 	failed 2 "unknown strategy"
 run frobnicate
-expect "unknown command: status 2, one line" failed 2 "is unknown"
+check "unknown command: status 2, one line" failed 2 "is unknown"
 
 # The kernel's refusal: a range below the namespace's unprivileged floor.
 rc=0
@@ -295,7 +289,7 @@ unshare -n sh -c '
 	echo "2000 60999" >/proc/sys/net/ipv4/ip_local_port_range &&
 	echo 2000 >/proc/sys/net/ipv4/ip_unprivileged_port_start || exit 99
 	exec "$0" set range 1500 2499' "$TOOL" >"$out" 2>"$err" || rc=$?
-expect "range below ip_unprivileged_port_start: status 1, one line, nothing changed" \
+check "range below ip_unprivileged_port_start: status 1, one line, nothing changed" \
 	failed 1 "refused"
 
 # Rules: what the tool writes is what configfs shows, and a rule the
@@ -303,7 +297,7 @@ expect "range below ip_unprivileged_port_start: status 1, one line, nothing chan
 RULES=/sys/kernel/config/ephport/rules
 mkdir -p /sys/fs/cgroup/ep_tool
 run rule add web cgroup /sys/fs/cgroup/ep_tool range 50000 50009 strategy sequential priority 5
-expect "rule add: status 0, configfs shows every setting" sh -c "[ $rc = 0 ] &&
+check "rule add: status 0, configfs shows every setting" sh -c "[ $rc = 0 ] &&
 	[ \"\$(cat $RULES/web/cgroup)\" = /ep_tool ] &&
 	[ \"\$(cat $RULES/web/range)\" = '50000 50009' ] &&
 	[ \"\$(cat $RULES/web/strategy)\" = sequential ] &&
@@ -312,45 +306,45 @@ expect "rule add: status 0, configfs shows every setting" sh -c "[ $rc = 0 ] &&
 sh -c 'echo $$ >/sys/fs/cgroup/ep_tool/cgroup.procs && exec nc -w 1 127.0.0.1 1' \
 	</dev/null >/dev/null 2>&1
 run log
-expect "a connect() in the cgroup: the rule's range, the log names the rule" \
+check "a connect() in the cgroup: the rule's range, the log names the rule" \
 	grep -q "tcp4-connect *127.0.0.1:5000[0-9] .* sequential *web " "$out"
 run rule list
-expect "rule list: the rule, its match, action and counters" \
+check "rule list: the rule, its match, action and counters" \
 	grep -q "^web *5 *yes *cgroup=/ep_tool *range=50000-50009 strategy=sequential *1 " "$out"
 run rule list --json
-expect "rule list --json: one JSON array with the documented keys" \
+check "rule list --json: one JSON array with the documented keys" \
 	json_line "[" "]" name priority enabled cgroup uid netns proto path range \
 	strategy allocations failures probes max_probes
-expect "rule list --json: the range as in status" \
+check "rule list --json: the range as in status" \
 	grep -qF '"range":{"low":50000,"high":50009}' "$out"
 run ru l
-expect "ru l (prefixes): the rule list" grep -q "^web *5 *yes " "$out"
+check "ru l (prefixes): the rule list" grep -q "^web *5 *yes " "$out"
 run rule show web --json
-expect "rule show --json: one JSON object with the keys of rule list" \
+check "rule show --json: one JSON object with the keys of rule list" \
 	json_line "{" "}" name priority enabled cgroup uid netns proto path range \
 	strategy allocations failures probes max_probes
 run rule set web priority 6 strategy - uid 0-65534
-expect "rule set: configfs shows the new settings, the others kept" sh -c "[ $rc = 0 ] &&
+check "rule set: configfs shows the new settings, the others kept" sh -c "[ $rc = 0 ] &&
 	[ \"\$(cat $RULES/web/priority)\" = 6 ] && [ \"\$(cat $RULES/web/strategy)\" = '' ] &&
 	[ \"\$(cat $RULES/web/uid)\" = 0-65534 ] && [ \"\$(cat $RULES/web/cgroup)\" = /ep_tool ]"
 run rule disable web
-expect "rule disable: enabled 0" succeeded_rule web enabled 0
+check "rule disable: enabled 0" succeeded_rule web enabled 0
 run rule enable web
-expect "rule enable: enabled 1" succeeded_rule web enabled 1
+check "rule enable: enabled 1" succeeded_rule web enabled 1
 run stats
-expect "stats: the rule table" grep -q "^web " "$out"
+check "stats: the rule table" grep -q "^web " "$out"
 run rule add web proto udp
-expect "rule add of an existing name: status 1, the rule unchanged" \
+check "rule add of an existing name: status 1, the rule unchanged" \
 	sh -c "[ $rc = 1 ] && grep -q exists '$err' && [ ! -s '$out' ] &&
 	[ \"\$(cat $RULES/web/proto)\" = '' ]"
 # shellcheck disable=SC2016
 unshare -n sh -c '
 	echo 2000 >/proc/sys/net/ipv4/ip_unprivileged_port_start || exit 99
 	exec "$0" rule add low range 1500 1600' "$TOOL" >"$out" 2>"$err" || rc=$?
-expect "a value the kernel refuses: status 1, no rule left" \
+check "a value the kernel refuses: status 1, no rule left" \
 	sh -c "[ $rc = 1 ] && grep -q range '$err' && [ ! -e $RULES/low ]"
 run rule add here netns /proc/self/ns/net proto tcp path connect uid 1000-1999
-expect "rule add with netns as a path: its inode" \
+check "rule add with netns as a path: its inode" \
 	sh -c "[ $rc = 0 ] &&
 	[ \"\$(cat $RULES/here/netns)\" = \"\$(stat -L -c %i /proc/self/ns/net)\" ] &&
 	[ \"\$(cat $RULES/here/uid)\" = 1000-1999 ]"
@@ -358,17 +352,17 @@ rc=0
 # shellcheck disable=SC2016
 unshare -n sh -c 'stat -L -c %i /proc/self/ns/net; exec "$0" rule add old netns /proc/self/ns/net' \
 	"$TOOL" >"$out" 2>"$err" || rc=$?
-expect "rule add netns of a namespace alive" [ "$rc" = 0 ]
+check "rule add netns of a namespace alive" [ "$rc" = 0 ]
 ino=$(head -n 1 "$out")
 run rule list
-expect "rule list: a netns rule whose namespace is gone" \
+check "rule list: a netns rule whose namespace is gone" \
 	sh -c "[ \"\$(cat $RULES/old/netns)\" = '$ino (gone)' ] &&
 	grep -q '^old .* netns=$ino (gone) ' '$out'"
 run rule del old
 # Persistence: save, change, -b restores, save again is the same file.
 PARAM=/sys/module/ephport/parameters/random_inc_n
 run set random-inc 77
-expect "set random-inc 77: the module parameter random_inc_n" \
+check "set random-inc 77: the module parameter random_inc_n" \
 	sh -c "[ $rc = 0 ] && [ \"\$(cat $PARAM)\" = 77 ]"
 run save "$tmp/saved"
 saved_rc=$rc
@@ -381,22 +375,22 @@ run disable
 run -b "$tmp/saved"
 batch_rc=$rc
 run save "$tmp/again"
-expect "save, change, -b FILE, save: the same file" \
+check "save, change, -b FILE, save: the same file" \
 	sh -c "[ $saved_rc = 0 ] && [ $batch_rc = 0 ] && [ $rc = 0 ] &&
 	cmp '$tmp/saved' '$tmp/again' && [ ! -e $RULES/extra ] &&
 	grep -qx 'set random-inc 77' '$tmp/saved' && [ \"\$(cat $PARAM)\" = 77 ] &&
 	[ \"\$(cat $SYSFS/range)\" = '40000 40999' ] && [ \"\$(cat $SYSFS/enabled)\" = 1 ]"
 printf 'set range 43000 43999\nset range 80 90\nset range 44000 44999\n' >"$tmp/bad"
 run -b "$tmp/bad"
-expect "-b stops at the bad line: FILE:LINE, the lines before applied, none after" \
+check "-b stops at the bad line: FILE:LINE, the lines before applied, none after" \
 	sh -c "[ $rc = 2 ] && grep -q '$tmp/bad:2: range must be' '$err' &&
 	[ \"\$(cat $SYSFS/range)\" = '43000 43999' ]"
 run -b "$tmp/saved"
 
 run rule del web
-expect "rule del: status 0, the rule is gone" sh -c "[ $rc = 0 ] && [ ! -e $RULES/web ]"
+check "rule del: status 0, the rule is gone" sh -c "[ $rc = 0 ] && [ ! -e $RULES/web ]"
 run rule del web
-expect "rule del of a missing rule: status 1, one line" \
+check "rule del of a missing rule: status 1, one line" \
 	sh -c "[ $rc = 1 ] && grep -q 'does not exist' '$err' && [ \$(wc -l <'$err') = 1 ]"
 run rule del here
 rmdir /sys/fs/cgroup/ep_tool
@@ -410,10 +404,10 @@ fi
 if [ "$(nobody id -u 2>/dev/null)" = 65534 ]; then
 	rc=0
 	nobody "$TOOL" status >"$out" 2>"$err" || rc=$?
-	expect "status as nobody" [ "$rc" = 0 ]
+	check "status as nobody" [ "$rc" = 0 ]
 	rc=0
 	nobody "$TOOL" set range 40000 40010 >"$out" 2>"$err" || rc=$?
-	expect "set range as nobody: permission denied, nothing changed" \
+	check "set range as nobody: permission denied, nothing changed" \
 		failed 1 "permission denied"
 else
 	ktap_test_skip "status as nobody (su nobody does not work here)"
@@ -421,5 +415,5 @@ else
 fi
 
 unload
-expect "rmmod removes the sysfs directory" test ! -e "$SYSFS"
+check "rmmod removes the sysfs directory" test ! -e "$SYSFS"
 ktap_finished

@@ -208,6 +208,13 @@ int ep_new_netns(void)
 	return err;
 }
 
+unsigned long ep_netns_inode(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
+}
+
 void ep_loopback(int family, int port, struct ep_addr *a)
 {
 	memset(a, 0, sizeof(*a));

@@ -68,6 +68,8 @@ int ep_sysctl(const char *name, const char *value);	/* net/ipv4/... */
 
 /* A fresh network namespace for the calling process, loopback up. */
 int ep_new_netns(void);
+/* The inode number of the calling process's network namespace, or 0. */
+unsigned long ep_netns_inode(void);
 
 /* Sockets.  @family is AF_INET or AF_INET6, addresses are loopback. */
 struct ep_addr {

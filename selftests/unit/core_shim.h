@@ -7,11 +7,11 @@
  * source in place of get_random_u32(), so that every run draws the same
  * numbers and a statistical test gives the same verdict each time.
  *
- * It keeps the include guard of module/core_shim.h: core.h includes
- * "core_shim.h" from its own directory first, so this file has to be
- * included before it (core_test.c does; core.c needs "-include
- * core_shim.h" on the command line), which then makes the module's copy
- * an empty include.
+ * module/core.h includes <core_shim.h>, which the include path finds:
+ * the module's Kbuild puts module/ on it, this directory's Makefile puts
+ * this directory before module/, so core.c and the tests built here get
+ * this file.  It keeps the include guard of module/core_shim.h, so only
+ * one of the two is ever in.
  */
 #ifndef _EPHPORT_CORE_SHIM_H
 #define _EPHPORT_CORE_SHIM_H
