@@ -161,69 +161,25 @@ static void churn(int seed, int *stop)
 		}
 		if (fd < 0)
 			continue;
-		if (n < 64) {
-			fds[n++] = fd;
-		} else {
-			int i = rand() % 64;
-
-			ep_close_rst(fds[i]);
-			fds[i] = fd;
-		}
+		ep_keep(fds, &n, 64, fd);
 	}
 	while (n-- > 0)
 		ep_close_rst(fds[n]);
 }
 
-/* A short-lived namespace with traffic inside. */
-static void netns_churn(int *stop)
-{
-	while (!__atomic_load_n(stop, __ATOMIC_RELAXED)) {
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			int fd, port, i, l;
-
-			if (ep_new_netns())
-				_exit(1);
-			l = ep_listener(AF_INET, DPORT);
-			for (i = 0; i < 20; i++) {
-				fd = ep_alloc(AF_INET, i % EP_KINDS, DPORT, &port);
-				if (fd >= 0)
-					close(fd);
-			}
-			close(l);
-			_exit(0);
-		}
-		waitpid(pid, NULL, 0);
-	}
-}
-
 FIXTURE(index) {
-	int listener[2];
-	pid_t acceptor[2];
+	struct ep_servers servers;
 };
 
 FIXTURE_SETUP(index)
 {
-	int i;
-
 	ASSERT_EQ(0, ep_new_netns());
-	for (i = 0; i < 2; i++) {
-		self->listener[i] = ep_listener(i ? AF_INET6 : AF_INET, DPORT);
-		ASSERT_LE(0, self->listener[i]);
-		self->acceptor[i] = ep_acceptor(self->listener[i]);
-	}
+	ASSERT_EQ(0, ep_servers_start(&self->servers, DPORT));
 }
 
 FIXTURE_TEARDOWN(index)
 {
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		kill(self->acceptor[i], SIGKILL);
-		waitpid(self->acceptor[i], NULL, 0);
-		close(self->listener[i]);
-	}
+	ep_servers_stop(&self->servers);
 	ep_unload();
 }
 
@@ -288,7 +244,8 @@ TEST_F(index, agrees_with_kernel_tables)
 	}
 	pids[4] = fork();
 	if (pids[4] == 0) {
-		netns_churn(stop);
+		/* Short-lived namespaces with traffic inside. */
+		ep_netns_churn(stop, DPORT, 20, false);
 		_exit(0);
 	}
 	for (i = 0; i < 40; i++) {

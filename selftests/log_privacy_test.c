@@ -101,9 +101,7 @@ TEST_F(privacy, unprivileged_reader_sees_no_pid)
 
 	root_fd = open(EP_PROCFS "/allocations", O_RDONLY);
 	ASSERT_LE(0, root_fd);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = ep_fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
 		_exit(nobody_child(root_fd));
@@ -145,9 +143,7 @@ TEST_F(privacy, user_namespace_owner_sees_pid)
 	int ret;
 	pid_t pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = ep_fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
 		_exit(userns_child());
@@ -204,9 +200,7 @@ TEST_F(privacy, child_pid_namespace)
 	int ret, p[2];
 
 	ASSERT_EQ(0, pipe(p));
-	fflush(stdout);
-	fflush(stderr);
-	helper = fork();
+	helper = ep_fork();
 	ASSERT_LE(0, helper);
 	if (!helper) {
 		close(p[0]);

@@ -113,9 +113,7 @@ static pid_t hold_namespaces(int *n, int *release)
 
 	if (pipe(ready) || pipe(go))
 		return -errno;
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = ep_fork();
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
@@ -295,9 +293,7 @@ TEST_F_TIMEOUT(netns_mem, charged_to_the_user, 900)
 	ASSERT_TRUE(mkdir(CGROUP, 0755) == 0 || errno == EEXIST);
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(ready));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = ep_fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		close(go[1]);

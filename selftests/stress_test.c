@@ -140,44 +140,13 @@ static void worker(int id)
 			sh->last_outside[id] = port;
 		}
 		/* Keep some sockets alive, let others go. */
-		if (n < 32) {
-			fds[n++] = fd;
-		} else {
-			int i = rand() % 32;
-
-			ep_close_rst(fds[i]);
-			fds[i] = fd;
-		}
+		ep_keep(fds, &n, 32, fd);
 	}
 	/* Live sockets stay until the parent has looked at them. */
 	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) || sh->stop < 2)
 		usleep(10000);
 	while (n-- > 0)
 		ep_close_rst(fds[n]);
-}
-
-static void netns_churn(void)
-{
-	while (!stopping()) {
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			int l, fd, port, i;
-
-			if (ep_new_netns())
-				_exit(1);
-			l = ep_listener(AF_INET, DPORT);
-			for (i = 0; i < 30; i++) {
-				fd = ep_alloc(i & 1 ? AF_INET6 : AF_INET, i % EP_KINDS, DPORT,
-					      &port);
-				if (fd >= 0)
-					ep_close_rst(fd);
-			}
-			close(l);
-			_exit(0);
-		}
-		waitpid(pid, NULL, 0);
-	}
 }
 
 /*
@@ -298,32 +267,19 @@ static double now(void)
 }
 
 FIXTURE(stress) {
-	int listener[2];
-	pid_t acceptor[2];
+	struct ep_servers servers;
 };
 
 FIXTURE_SETUP(stress)
 {
-	int i;
-
 	ASSERT_EQ(0, ep_new_netns());
 	ASSERT_EQ(0, ep_sysctl("ip_local_port_range", "30000 31999"));
-	for (i = 0; i < 2; i++) {
-		self->listener[i] = ep_listener(i ? AF_INET6 : AF_INET, DPORT);
-		ASSERT_LE(0, self->listener[i]);
-		self->acceptor[i] = ep_acceptor(self->listener[i]);
-	}
+	ASSERT_EQ(0, ep_servers_start(&self->servers, DPORT));
 }
 
 FIXTURE_TEARDOWN(stress)
 {
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		kill(self->acceptor[i], SIGKILL);
-		waitpid(self->acceptor[i], NULL, 0);
-		close(self->listener[i]);
-	}
+	ep_servers_stop(&self->servers);
 	rmdir(RULE);		/* left by a failed assertion, it pins the module */
 	ep_unload();
 }
@@ -369,7 +325,7 @@ TEST_F_TIMEOUT(stress, churn_while_everything_changes, 3600)
 	}
 	pids[WORKERS] = fork();
 	if (pids[WORKERS] == 0) {
-		netns_churn();
+		ep_netns_churn(&sh->stop, DPORT, 30, true);
 		_exit(0);
 	}
 

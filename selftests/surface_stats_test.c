@@ -167,8 +167,7 @@ static pid_t start_peer(struct peer *x, int (*fn)(struct peer *x))
 
 	if (pipe(x->to_child) || pipe(x->to_parent))
 		return -errno;
-	fflush(NULL);
-	pid = fork();
+	pid = ep_fork();
 	if (!pid)
 		_exit(fn(x) & 0x7f);
 	close(x->to_child[0]);

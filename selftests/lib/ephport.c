@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,34 @@ int ep_acceptor(int fd)
 	return pid;
 }
 
+int ep_servers_start(struct ep_servers *s, int port)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		s->acceptor[i] = -1;
+		s->listener[i] = ep_listener(i ? AF_INET6 : AF_INET, port);
+		if (s->listener[i] < 0)
+			return s->listener[i];
+		s->acceptor[i] = ep_acceptor(s->listener[i]);
+	}
+	return 0;
+}
+
+void ep_servers_stop(struct ep_servers *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (s->acceptor[i] > 0) {
+			kill(s->acceptor[i], SIGKILL);
+			waitpid(s->acceptor[i], NULL, 0);
+		}
+		if (s->listener[i] >= 0)
+			close(s->listener[i]);
+	}
+}
+
 int ep_local_port(int fd)
 {
 	struct sockaddr_storage ss;
@@ -320,6 +349,43 @@ void ep_close_rst(int fd)
 
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	close(fd);
+}
+
+void ep_netns_churn(const int *stop, int dport, int n, bool both_families)
+{
+	int l, fd, port, i;
+	pid_t pid;
+
+	while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
+		pid = fork();
+		if (pid == 0) {
+			if (ep_new_netns())
+				_exit(1);
+			l = ep_listener(AF_INET, dport);
+			for (i = 0; i < n; i++) {
+				fd = ep_alloc(both_families && i & 1 ? AF_INET6 : AF_INET,
+					      i % EP_KINDS, dport, &port);
+				if (fd >= 0)
+					ep_close_rst(fd);
+			}
+			close(l);
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+	}
+}
+
+void ep_keep(int *fds, int *n, int max, int fd)
+{
+	int i;
+
+	if (*n < max) {
+		fds[(*n)++] = fd;
+		return;
+	}
+	i = rand() % max;
+	ep_close_rst(fds[i]);
+	fds[i] = fd;
 }
 
 long long ep_proc_stat(const char *path, const char *column)
@@ -456,13 +522,17 @@ int ep_child_status(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+pid_t ep_fork(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	return fork();
+}
+
 int ep_in_child(int (*fn)(void *arg), void *arg)
 {
-	pid_t pid;
+	pid_t pid = ep_fork();
 
-	/* Nothing buffered twice. */
-	fflush(NULL);
-	pid = fork();
 	if (!pid)
 		_exit(fn(arg) & 0x7f);
 	return ep_child_status(pid);

@@ -82,12 +82,27 @@ int ep_socket(int family, int type);
 int ep_listener(int family, int port);		/* fd, or -errno */
 /* A child process accepting and closing connections on @fd; returns its pid. */
 int ep_acceptor(int fd);
+
+/* Listeners on loopback, IPv4 and IPv6, each with an ep_acceptor(). */
+struct ep_servers {
+	int listener[2];
+	pid_t acceptor[2];
+};
+
+/* On @port: 0 or -errno.  ep_servers_stop() ends the acceptors, closes all. */
+int ep_servers_start(struct ep_servers *s, int port);
+void ep_servers_stop(struct ep_servers *s);
 int ep_local_port(int fd);
 int ep_bind_port(int fd, int family, int port);	/* 0 or -errno */
 int ep_connect_port(int fd, int family, int port);
 int ep_set_int(int fd, int level, int opt, int value);
 int ep_set_port_range(int fd, int low, int high);	/* IP_LOCAL_PORT_RANGE */
 void ep_close_rst(int fd);			/* close with RST */
+/*
+ * Keep @fd among the @max live sockets of @fds (*@n so far): when full, in
+ * the place of one chosen at random (rand()), which is closed with RST.
+ */
+void ep_keep(int *fds, int *n, int max, int fd);
 
 /* The ways a socket gets a port chosen by the kernel. */
 enum ep_kind {
@@ -109,6 +124,13 @@ extern const int ep_kind_exhausted[EP_KINDS];	/* the stock errno */
  * the port, and stores the port in *@port; or -errno.
  */
 int ep_alloc(int family, enum ep_kind kind, int dport, int *port);
+
+/*
+ * Until *@stop: one short-lived network namespace after another, each with
+ * @n allocations inside, every kind in turn, IPv4 (and IPv6 every other
+ * one if @both_families), connect() going to a listener on @dport there.
+ */
+void ep_netns_churn(const int *stop, int dport, int n, bool both_families);
 
 /* A count of allocations read from /proc/net/ephport/stats for @path. */
 long long ep_proc_stat(const char *path, const char *column);
@@ -144,6 +166,8 @@ int ep_read_log(struct ep_log *l);
 
 /* setgroups/setresgid/setresuid to 65534, keeping /proc/self readable. */
 int ep_become_nobody(void);
+/* fork(), nothing buffered on stdout or stderr left to print twice. */
+pid_t ep_fork(void);
 /* The exit status of @pid; 128 + the signal that ended it; -1 on error. */
 int ep_child_status(pid_t pid);
 /* @fn run in a child process: its return value (& 0x7f), or as above. */

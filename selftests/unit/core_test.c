@@ -320,12 +320,12 @@ FIXTURE_VARIANT(index) {
 	int strat;
 };
 
-FIXTURE_VARIANT_ADD(index, sequential) { .strat = STRAT_SEQUENTIAL };
-FIXTURE_VARIANT_ADD(index, random_start) { .strat = STRAT_RANDOM_START };
-FIXTURE_VARIANT_ADD(index, random_pick) { .strat = STRAT_RANDOM_PICK };
-FIXTURE_VARIANT_ADD(index, hash) { .strat = STRAT_HASH };
-FIXTURE_VARIANT_ADD(index, double_hash) { .strat = STRAT_DOUBLE_HASH };
-FIXTURE_VARIANT_ADD(index, random_inc) { .strat = STRAT_RANDOM_INC };
+FIXTURE_VARIANT_ADD(index, sequential) { STRAT_SEQUENTIAL };
+FIXTURE_VARIANT_ADD(index, random_start) { STRAT_RANDOM_START };
+FIXTURE_VARIANT_ADD(index, random_pick) { STRAT_RANDOM_PICK };
+FIXTURE_VARIANT_ADD(index, hash) { STRAT_HASH };
+FIXTURE_VARIANT_ADD(index, double_hash) { STRAT_DOUBLE_HASH };
+FIXTURE_VARIANT_ADD(index, random_inc) { STRAT_RANDOM_INC };
 
 #define INDEX_LONGS	(65536 / EPHPORT_BITS_PER_LONG)
 

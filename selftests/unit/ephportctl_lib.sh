@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh disable=SC2034,SC2154 # variables for, and set by, the scripts sourcing this
 #
 # ephportctl_lib.sh - what the host tests of the control tool share
 # (ephportctl_*test.sh, each sourcing this file, then setting its plan):
