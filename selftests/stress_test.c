@@ -246,8 +246,8 @@ static long netstat_aborts(void)
 	while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
 		if (strncmp(names, "TcpExt:", 7))
 			continue;
-		for (n = strtok_r(names, " \n", &sn), v = strtok_r(values, " \n", &sv);
-		     n && v; n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv)) {
+		for (n = strtok_r(names, "\n ", &sn), v = strtok_r(values, "\n ", &sv);
+		     n && v; n = strtok_r(NULL, "\n ", &sn), v = strtok_r(NULL, "\n ", &sv)) {
 			if (strstr(n, "Abort"))
 				fprintf(stderr, "# TcpExt %s %s\n", n, v);
 			if (!strcmp(n, "TCPAbortOnMemory"))
