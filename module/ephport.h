@@ -164,7 +164,6 @@ struct ephport_net {
 	struct ephport_state state;		/* its dh_table is lazy */
 	u32 salt;
 	unsigned long *busy[EPHPORT_PROTOS];	/* lazy: EPHPORT_PORTS bits each */
-	atomic_t released;			/* ports let go, ever */
 	unsigned long warned;			/* BIT(proto): above warn_pct */
 	struct ephport_pcpu_stats __percpu *stats;	/* lazy */
 	struct ephport_log log;
@@ -178,8 +177,8 @@ void ephport_netns_uninit(void);
 /* index.c */
 void ephport_index_set(struct ephport_net *en, enum ephport_proto proto, u16 port);
 void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 port);
-void ephport_index_learn(struct ephport_net *en, enum ephport_proto proto,
-			 u16 port, int released);
+void ephport_index_learn(struct sock *sk, struct ephport_net *en,
+			 enum ephport_proto proto, u16 port);
 void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port);
 void ephport_ports_scan(struct net *net, enum ephport_proto proto,
 			unsigned long *bits);

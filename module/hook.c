@@ -117,8 +117,14 @@ int ephport_hooks_install(struct ephport_hook_set *set)
 	int err = -ENOMEM;
 
 	set->ops.func = ephport_ftrace_handler;
-	set->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION |
-			 FTRACE_OPS_FL_PERMANENT;
+	/*
+	 * No FTRACE_OPS_FL_RECURSION: the trampoline then calls the handler
+	 * directly instead of through ftrace's recursion guard (a per-task
+	 * trylock and a preemption-disabled section on every redirected
+	 * call).  The handler needs neither: it calls nothing that can be
+	 * traced (within_module() is inline), and it only reads the set.
+	 */
+	set->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT;
 	if (!IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS))
 		set->ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
 
