@@ -138,11 +138,20 @@ struct ephport_log_entry {
 	char rule[EPHPORT_RULE_NAME_MAX];
 };
 
-struct ephport_log {
+/*
+ * The log is a ring per CPU, so that allocations on different CPUs take
+ * different locks: each ring keeps the last size entries made on its
+ * CPU, in time order, and readers merge the rings by time (procfs.c).
+ */
+struct ephport_log_ring {
 	spinlock_t lock;		/* protects seq and the entries */
 	u64 seq;			/* entries written so far */
-	unsigned int size;
 	struct ephport_log_entry *entries;	/* lazy: size of them */
+};
+
+struct ephport_log {
+	unsigned int size;
+	struct ephport_log_ring __percpu *rings;	/* lazy */
 };
 
 /* The occupancy index has a bitmap per port space. */

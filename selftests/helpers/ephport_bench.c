@@ -456,8 +456,10 @@ static int churn_isolated(int count, double *t)
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		if (churn(count, t))
+		if (churn(count, t)) {
+			fprintf(stderr, "# netns-churn: %s\n", strerror(errno));
 			*t = -1;
+		}
 		_exit(write(p[1], t, sizeof(*t)) != sizeof(*t));
 	}
 	close(p[1]);
@@ -473,6 +475,9 @@ static int bench_netns(int count, int rounds)
 	double t[2][MAX_ROUNDS], m[2];
 	int k, with;
 
+	/* The sentinels' veth pairs. */
+	if (system("modprobe veth 2>/dev/null"))
+		fprintf(stderr, "# modprobe veth failed\n");
 	for (k = 0; k < rounds; k++) {
 		for (with = 0; with < 2; with++) {
 			if (with ? use_allocator("kernel") : (ep_unload(), 0))
@@ -649,11 +654,10 @@ int main(int argc, char **argv)
 	/* Rounds interleave the allocators, so that drift hits them all alike. */
 	for (k = 0; k < rounds; k++) {
 		for (a = 0; a < nalloc; a++) {
-			if (a == 0) {
+			if (a == 0)
 				ep_unload();
-			} else if (use_allocator(strats[a])) {
+			else if (use_allocator(strats[a]))
 				return 1;
-			}
 			for (w = 0; w < WORKLOADS; w++) {
 				if (only >= 0 && w != only)
 					continue;
