@@ -156,7 +156,11 @@ static struct ephport_log_ring __percpu *ephport_log_rings(struct ephport_log *l
 
 /*
  * The entries hold a reference on the pid of the task that made the
- * allocation, which the reader translates into its own pid namespace.
+ * allocation, which the reader translates into its own pid namespace:
+ * the one shared write of a logged allocation (an atomic on the process's
+ * struct pid, which its threads share, and one on that of the entry
+ * overwritten), the price of naming the right process; log_size=0 saves
+ * it with the rest of the log.
  * The entry goes to the ring of this CPU, or of the one the task ran on a
  * moment ago: the ring's lock makes either right, and only the log's
  * readers share it with this CPU.  The time is read under the lock, so
