@@ -111,6 +111,14 @@ static struct ephport_force_bucket {
 	struct hlist_head head;
 } ephport_force_table[1 << EPHPORT_FORCE_BITS];
 
+/*
+ * Shared writes on the connect() path (strategies other than kernel, and
+ * kernel with a rule's range): this count and a bucket lock, taken twice
+ * per connect() (insert, remove), once per probe by the range hook.  One
+ * cache line each that moves between the CPUs connecting, next to the
+ * kernel's own bind bucket and ehash locks that connect() takes anyway;
+ * the count lets every other caller of the range hook skip the table.
+ */
 static atomic_t ephport_forced = ATOMIC_INIT(0);
 
 static struct ephport_force_bucket *ephport_force_bucket(const struct sock *sk)
