@@ -111,6 +111,14 @@ static struct ephport_force_bucket {
 	struct hlist_head head;
 } ephport_force_table[1 << EPHPORT_FORCE_BITS];
 
+/*
+ * Shared writes on the connect() path (strategies other than kernel, and
+ * kernel with a rule's range): this count and a bucket lock, taken twice
+ * per connect() (insert, remove), once per probe by the range hook.  One
+ * cache line each that moves between the CPUs connecting, next to the
+ * kernel's own bind bucket and ehash locks that connect() takes anyway;
+ * the count lets every other caller of the range hook skip the table.
+ */
 static atomic_t ephport_forced = ATOMIC_INIT(0);
 
 static struct ephport_force_bucket *ephport_force_bucket(const struct sock *sk)
@@ -281,14 +289,12 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 	force.local = true;
 	ephport_force_insert(&force);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.low)) {
-		int released = atomic_read(&en->released);
-
 		force.high = force.low;
 		a.probes++;
 		a.result = orig_hash_connect(dr, sk, path);
 		if (a.result != -EADDRNOTAVAIL)
 			break;
-		ephport_index_learn(en, EPHPORT_PROTO_TCP, force.low, released);
+		ephport_index_learn(sk, en, EPHPORT_PROTO_TCP, force.low);
 		cond_resched();
 	}
 	ephport_force_remove(&force);
@@ -433,8 +439,6 @@ static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
 	if (!relax)
 		ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_TCP, req->low);
 	while (ephport_next_port(&w, req, sock_net(sk), off, &port)) {
-		int released = atomic_read(&en->released);
-
 		(*probes)++;
 		if (!ephport_autobind_busy(sk, port, relax) &&
 		    !orig_inet_csk_get_port(sk, port)) {
@@ -442,7 +446,7 @@ static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
 				return 0;
 			orig_inet_put_port(sk);
 		}
-		ephport_index_learn(en, EPHPORT_PROTO_TCP, port, released);
+		ephport_index_learn(sk, en, EPHPORT_PROTO_TCP, port);
 		cond_resched();
 	}
 	return -EADDRINUSE;
@@ -609,14 +613,12 @@ static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
 	ephport_walk_begin(&w, a.strategy->begin, &req);
 	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_UDP, low);
 	while (ephport_next_port(&w, &req, sock_net(sk), &off, &port)) {
-		int released = atomic_read(&en->released);
-
 		a.probes++;
 		if (!orig_udp_lib_get_port(sk, port, hash2_nulladdr ^ port)) {
 			a.result = 0;
 			break;
 		}
-		ephport_index_learn(en, EPHPORT_PROTO_UDP, port, released);
+		ephport_index_learn(sk, en, EPHPORT_PROTO_UDP, port);
 		cond_resched();
 	}
 	if (!a.result && a.strategy->commit)
@@ -718,13 +720,18 @@ static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
 	return ephport_orig_range(sk, low, high);
 }
 
+/*
+ * No SRCU read section here, unlike the other replacements: this one
+ * never sleeps nor frees, so the tasks-RCU grace period after its removal
+ * (ephport_hooks_remove()) is enough to wait for every task inside it (one
+ * preempted there has not switched voluntarily).  Allocations, whose
+ * original calls it, then pay one SRCU section, not two.
+ */
 static ephport_range_ret ephport_get_range(const struct sock *sk, int *low,
 					   int *high)
 {
-	int idx = srcu_read_lock(&ephport_srcu);
 	bool local = ephport_range_answer(sk, low, high);
 
-	srcu_read_unlock(&ephport_srcu, idx);
 #ifdef EPHPORT_HAVE_RANGE_BOOL
 	return local;
 #else

@@ -138,11 +138,20 @@ struct ephport_log_entry {
 	char rule[EPHPORT_RULE_NAME_MAX];
 };
 
-struct ephport_log {
+/*
+ * The log is a ring per CPU, so that allocations on different CPUs take
+ * different locks: each ring keeps the last size entries made on its
+ * CPU, in time order, and readers merge the rings by time (procfs.c).
+ */
+struct ephport_log_ring {
 	spinlock_t lock;		/* protects seq and the entries */
 	u64 seq;			/* entries written so far */
-	unsigned int size;
 	struct ephport_log_entry *entries;	/* lazy: size of them */
+};
+
+struct ephport_log {
+	unsigned int size;
+	struct ephport_log_ring __percpu *rings;	/* lazy */
 };
 
 /* The occupancy index has a bitmap per port space. */
@@ -164,7 +173,6 @@ struct ephport_net {
 	struct ephport_state state;		/* its dh_table is lazy */
 	u32 salt;
 	unsigned long *busy[EPHPORT_PROTOS];	/* lazy: EPHPORT_PORTS bits each */
-	atomic_t released;			/* ports let go, ever */
 	unsigned long warned;			/* BIT(proto): above warn_pct */
 	struct ephport_pcpu_stats __percpu *stats;	/* lazy */
 	struct ephport_log log;
@@ -178,8 +186,8 @@ void ephport_netns_uninit(void);
 /* index.c */
 void ephport_index_set(struct ephport_net *en, enum ephport_proto proto, u16 port);
 void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 port);
-void ephport_index_learn(struct ephport_net *en, enum ephport_proto proto,
-			 u16 port, int released);
+void ephport_index_learn(struct sock *sk, struct ephport_net *en,
+			 enum ephport_proto proto, u16 port);
 void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port);
 void ephport_ports_scan(struct net *net, enum ephport_proto proto,
 			unsigned long *bits);

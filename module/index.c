@@ -58,24 +58,80 @@ void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 p
 		clear_bit(port, busy);
 }
 
-/*
- * A probe found @port busy: remember it, unless a socket of the namespace
- * let a port go since @released was read (before the probe), which may
- * have been this one: then the kernel's answer may be stale already.
- */
-void ephport_index_learn(struct ephport_net *en, enum ephport_proto proto,
-			 u16 port, int released)
+static struct udp_table *ephport_udp_table(struct net *net)
 {
+#ifdef EPHPORT_HAVE_NETNS_UDP_TABLE
+	return net->ipv4.udp_table;
+#else
+	return &udp_table;
+#endif
+}
+
+/*
+ * Whether the kernel's tables hold @port of @proto for namespace @net now:
+ * a TCP bind bucket (TIME_WAIT sockets keep theirs) or a UDP socket, read
+ * under the lock of the port's bucket, the one the socket letting the port
+ * go takes to leave it.
+ */
+static bool ephport_port_held(struct net *net, enum ephport_proto proto, u16 port)
+{
+	bool held = false;
+
+	if (proto == EPHPORT_PROTO_TCP) {
+		struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+		struct inet_bind_hashbucket *head;
+		struct inet_bind_bucket *tb;
+
+		head = &hinfo->bhash[inet_bhashfn(net, port, hinfo->bhash_size)];
+		spin_lock_bh(&head->lock);
+		inet_bind_bucket_for_each(tb, &head->chain)
+			if (net_eq(ib_net(tb), net) && tb->port == port) {
+				held = true;
+				break;
+			}
+		spin_unlock_bh(&head->lock);
+	} else {
+		struct udp_hslot *hslot = udp_hashslot(ephport_udp_table(net), net, port);
+		struct sock *sk;
+
+		spin_lock_bh(&hslot->lock);
+		sk_for_each(sk, &hslot->head)
+			if (net_eq(sock_net(sk), net) &&
+			    udp_sk(sk)->udp_port_hash == port) {
+				held = true;
+				break;
+			}
+		spin_unlock_bh(&hslot->lock);
+	}
+	return held;
+}
+
+/*
+ * A probe of @sk's namespace found @port busy: remember it, unless the
+ * socket that held it has let it go since, which ephport_index_release()
+ * may have told the index before the bit was set.  The bucket lock
+ * orders the two: either the check below finds the port gone and clears
+ * the bit, or the socket leaves the bucket after it, and clears the bit
+ * after it was set.  This costs a bucket lookup per busy probe, on the
+ * allocation path, and nothing where sockets let ports go.
+ */
+void ephport_index_learn(struct sock *sk, struct ephport_net *en,
+			 enum ephport_proto proto, u16 port)
+{
+	if (!ephport_index_bits(en, proto))
+		return;
 	ephport_index_set(en, proto, port);
-	/* Pairs with the barrier in ephport_index_release(). */
-	smp_mb__after_atomic();
-	if (atomic_read(&en->released) != released)
+	if (!ephport_port_held(sock_net(sk), proto, port))
 		ephport_index_clear(en, proto, port);
 }
 
 /*
  * A socket has let @port go (after inet_put_port() or udp_lib_unhash()
- * returned: the port is out of the kernel's tables by now).
+ * returned: the port is out of the kernel's tables by now).  Every TCP
+ * and UDP close of every namespace comes here, on any CPU: it writes
+ * nothing shared but the port's bit, and only when the bit is set, which
+ * the allocation of the port did (the line is the one that allocation
+ * wrote); a namespace without an index costs a load.
  */
 void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port)
 {
@@ -84,27 +140,14 @@ void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port)
 	if (!port)
 		return;
 	en = ephport_net(sock_net(sk));
-	if (!en)
-		return;
-	atomic_inc(&en->released);
-	/* Count first: see ephport_index_learn(). */
-	smp_mb__after_atomic();
-	ephport_index_clear(en, proto, port);
+	if (en)
+		ephport_index_clear(en, proto, port);
 }
 
 /* The ports set in @bits from @low to @high. */
 unsigned int ephport_ports_count(const unsigned long *bits, int low, int high)
 {
 	return bitmap_weight(bits, high + 1) - bitmap_weight(bits, low);
-}
-
-static struct udp_table *ephport_udp_table(struct net *net)
-{
-#ifdef EPHPORT_HAVE_NETNS_UDP_TABLE
-	return net->ipv4.udp_table;
-#else
-	return &udp_table;
-#endif
 }
 
 static void ephport_bit_set(unsigned long *bits, u16 port)

@@ -95,7 +95,6 @@ static int __net_init ephport_net_init(struct net *net)
 	int err;
 
 	en->salt = get_random_u32();
-	spin_lock_init(&en->log.lock);
 	en->log.size = ephport_log_size;
 	err = ephport_procfs_net_init(net);
 	if (err)

@@ -132,9 +132,11 @@ static int ephport_index_show(struct seq_file *seq, void *v)
 }
 
 /*
- * The log is read entry by entry: each one is copied under the lock, so a
- * reader sees whole entries, and entries overwritten while it reads are
- * skipped, like dmesg does.
+ * The log is read entry by entry, merging the rings of the CPUs by time
+ * (then CPU, then position in the ring): each entry is copied under its
+ * ring's lock, so a reader sees whole entries, and entries overwritten
+ * while it reads are skipped, like dmesg does.  A read from the start
+ * begins at the oldest of the last log_size entries of all rings.
  *
  * The pid and command name of an entry are shown only to a reader that
  * opened the file with CAP_NET_ADMIN over the namespace's user namespace,
@@ -142,49 +144,184 @@ static int ephport_index_show(struct seq_file *seq, void *v)
  * its pid as that namespace numbers it.  Other readers see "-" for both,
  * as /proc/net/tcp shows no pid at all, so that hidepid= keeps its word.
  */
+struct ephport_log_key {
+	u64 time_ns;
+	unsigned int cpu;
+	u64 seq;			/* in the CPU's ring */
+};
+
 struct ephport_log_iter {
 	struct seq_net_private p;	/* first, for seq_file_net() */
-	u64 base;			/* entry shown at position 1 */
+	loff_t pos;			/* of the entry at cur; 0: none yet */
+	struct ephport_log_key cur;
 	struct pid_namespace *pid_ns;	/* the reader's, for this read() */
 	bool entitled;			/* the opener may see pid and comm */
 	pid_t pid;			/* e's, in pid_ns; 0 hides pid and comm */
 	struct ephport_log_entry e;	/* its pid is not kept */
 };
 
-/* Position 0 is the header; position k the entry base + k - 1. */
+/* Whether entry @seq of @ring (of CPU @cpu) comes after @k, or is @k. */
+static bool ephport_log_after(const struct ephport_log_ring *ring, u32 size,
+			      unsigned int cpu, u64 seq,
+			      const struct ephport_log_key *k, bool strict)
+{
+	u64 t = ring->entries[seq % size].time_ns;
+
+	if (t != k->time_ns)
+		return t > k->time_ns;
+	if (cpu != k->cpu)
+		return cpu > k->cpu;
+	return strict ? seq > k->seq : seq >= k->seq;
+}
+
+/*
+ * Under the ring's lock: the first entry of @ring after @k (or @k itself
+ * unless @strict), in *@seq; false if none.
+ */
+static bool ephport_log_ring_find(const struct ephport_log_ring *ring, u32 size,
+				  unsigned int cpu, const struct ephport_log_key *k,
+				  bool strict, u64 *seq)
+{
+	u64 lo = ring->seq > size ? ring->seq - size : 0, hi = ring->seq;
+
+	if (!ring->entries)
+		return false;
+	while (lo < hi) {
+		u64 mid = lo + (hi - lo) / 2;
+
+		if (ephport_log_after(ring, size, cpu, mid, k, strict))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*seq = lo;
+	return lo < ring->seq;
+}
+
+/* The first entry of all rings after @k (or @k itself unless @strict). */
+static bool ephport_log_find(struct ephport_log *log, struct ephport_log_key *k,
+			     bool strict)
+{
+	struct ephport_log_key best = {};
+	bool found = false;
+	unsigned int cpu;
+	u64 seq;
+
+	for_each_possible_cpu(cpu) {
+		struct ephport_log_ring *ring = per_cpu_ptr(log->rings, cpu);
+		u64 t;
+
+		spin_lock_bh(&ring->lock);
+		if (ephport_log_ring_find(ring, log->size, cpu, k, strict, &seq)) {
+			t = ring->entries[seq % log->size].time_ns;
+			if (!found || t < best.time_ns) {
+				best.time_ns = t;
+				best.cpu = cpu;
+				best.seq = seq;
+				found = true;
+			}
+		}
+		spin_unlock_bh(&ring->lock);
+	}
+	if (found)
+		*k = best;
+	return found;
+}
+
+/* How many entries of all rings are from @t on. */
+static u64 ephport_log_count_since(struct ephport_log *log, u64 t)
+{
+	struct ephport_log_key k = { .time_ns = t };
+	unsigned int cpu;
+	u64 n = 0, seq;
+
+	for_each_possible_cpu(cpu) {
+		struct ephport_log_ring *ring = per_cpu_ptr(log->rings, cpu);
+
+		k.cpu = cpu;
+		spin_lock_bh(&ring->lock);
+		if (ephport_log_ring_find(ring, log->size, cpu, &k, false, &seq))
+			n += ring->seq - seq;
+		spin_unlock_bh(&ring->lock);
+	}
+	return n;
+}
+
+/* Where a read from the start begins: the last log_size entries. */
+static void ephport_log_oldest(struct ephport_log *log, struct ephport_log_key *k)
+{
+	u64 lo = 0, hi = U64_MAX;
+
+	/* The earliest time from which at most log_size entries are left. */
+	while (lo < hi) {
+		u64 mid = lo + (hi - lo) / 2;
+
+		if (ephport_log_count_since(log, mid) <= log->size)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	memset(k, 0, sizeof(*k));
+	k->time_ns = lo;
+}
+
+/*
+ * The entry after it->cur (or it->cur itself unless @strict) into it->e,
+ * and it->cur to it; one overwritten meanwhile is skipped.
+ */
+static bool ephport_log_step(struct ephport_log_iter *it, struct ephport_log *log,
+			     bool strict)
+{
+	for (;;) {
+		struct ephport_log_ring *ring;
+		bool copied = false;
+
+		if (!ephport_log_find(log, &it->cur, strict))
+			return false;
+		ring = per_cpu_ptr(log->rings, it->cur.cpu);
+		spin_lock_bh(&ring->lock);
+		if (it->cur.seq + log->size >= ring->seq) {
+			const struct ephport_log_entry *src =
+				&ring->entries[it->cur.seq % log->size];
+
+			it->e = *src;
+			it->e.pid = NULL;
+			/* The entry holds a reference on the pid while the lock is held. */
+			it->pid = it->entitled ? pid_nr_ns(src->pid, it->pid_ns) : 0;
+			copied = true;
+		}
+		spin_unlock_bh(&ring->lock);
+		if (copied)
+			return true;
+		strict = true;
+	}
+}
+
+/* Position 0 is the header; position k the k-th entry from the oldest. */
 static void *ephport_log_fetch(struct seq_file *seq, loff_t pos)
 {
 	struct ephport_log_iter *it = seq->private;
 	struct ephport_net *en = ephport_net(seq_file_net(seq));
-	const struct ephport_log_entry *entries, *src;
 	struct ephport_log *log;
-	void *ret = NULL;
-	u64 first, abs;
 
 	if (!en || !en->log.size)
 		return NULL;
 	log = &en->log;
-	spin_lock_bh(&log->lock);
-	/* Set up before the first entry is counted in seq; NULL means none. */
-	entries = READ_ONCE(log->entries);
-	first = log->seq > log->size ? log->seq - log->size : 0;
-	if (pos == 1)
-		it->base = first;
-	abs = it->base + pos - 1;
-	if (abs < first) {
-		it->base += first - abs;
-		abs = first;
+	/* Set up before the first entry is counted in a ring; NULL means none. */
+	if (!smp_load_acquire(&log->rings))
+		return NULL;
+	if (it->pos && pos == it->pos)
+		return ephport_log_step(it, log, false) ? &it->e : NULL;
+	if (!it->pos || pos != it->pos + 1) {
+		it->pos = 0;
+		ephport_log_oldest(log, &it->cur);
 	}
-	if (entries && abs < log->seq) {
-		src = &entries[abs % log->size];
-		it->e = *src;
-		it->e.pid = NULL;
-		/* The entry holds a reference on the pid while the lock is held. */
-		it->pid = it->entitled ? pid_nr_ns(src->pid, it->pid_ns) : 0;
-		ret = &it->e;
+	while (it->pos < pos) {
+		if (!ephport_log_step(it, log, it->pos > 0))
+			return NULL;
+		it->pos++;
 	}
-	spin_unlock_bh(&log->lock);
-	return ret;
+	return &it->e;
 }
 
 /*
@@ -200,8 +337,11 @@ static void *ephport_log_start(struct seq_file *seq, loff_t *pos)
 	if (net != current->nsproxy->net_ns && !it->entitled)
 		return ERR_PTR(-EACCES);
 	it->pid_ns = task_active_pid_ns(current);
-	if (!*pos)
+	if (!*pos) {
+		/* A read from the start: the oldest entry is found anew. */
+		it->pos = 0;
 		return SEQ_START_TOKEN;
+	}
 	return ephport_log_fetch(seq, *pos);
 }
 

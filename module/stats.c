@@ -129,42 +129,89 @@ static void ephport_entry_fill(const struct ephport_alloc *a,
 }
 
 /*
+ * The namespace's rings, set up by its first logged allocation, or NULL
+ * without memory for them.  Racing first users each allocate; the first
+ * to publish wins.
+ */
+static struct ephport_log_ring __percpu *ephport_log_rings(struct ephport_log *log)
+{
+	/* Pairs with the cmpxchg() below. */
+	struct ephport_log_ring __percpu *rings = smp_load_acquire(&log->rings);
+	struct ephport_log_ring __percpu *old = NULL;
+	unsigned int cpu;
+
+	if (rings)
+		return rings;
+	rings = alloc_percpu_gfp(struct ephport_log_ring,
+				 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	for_each_possible_cpu(cpu)
+		if (rings)
+			spin_lock_init(&per_cpu_ptr(rings, cpu)->lock);
+	if (rings)
+		old = cmpxchg(&log->rings, NULL, rings);
+	if (old)
+		free_percpu(rings);
+	return old ?: rings;
+}
+
+/*
  * The entries hold a reference on the pid of the task that made the
- * allocation, which the reader translates into its own pid namespace.
+ * allocation, which the reader translates into its own pid namespace:
+ * the one shared write of a logged allocation (an atomic on the process's
+ * struct pid, which its threads share, and one on that of the entry
+ * overwritten), the price of naming the right process; log_size=0 saves
+ * it with the rest of the log.
+ * The entry goes to the ring of this CPU, or of the one the task ran on a
+ * moment ago: the ring's lock makes either right, and only the log's
+ * readers share it with this CPU.  The time is read under the lock, so
+ * that a ring's entries are in time order.
  */
 static void ephport_log(struct ephport_log *log, struct ephport_log_entry *e)
 {
+	struct ephport_log_ring __percpu *rings;
 	struct ephport_log_entry *entries, *slot;
+	struct ephport_log_ring *ring;
 	struct pid *old;
 
 	/* The first entry sets the log up; without memory, none is kept. */
-	entries = ephport_lazy_kvcalloc((void **)&log->entries, log->size,
+	rings = ephport_log_rings(log);
+	if (!rings)
+		return;
+	ring = raw_cpu_ptr(rings);
+	entries = ephport_lazy_kvcalloc((void **)&ring->entries, log->size,
 					sizeof(*entries), NULL);
 	if (!entries)
 		return;
-	e->time_ns = ktime_get_boottime_ns();
 	/* As the scheduler's tracepoints do: no lock, comm ends in a NUL. */
 	memcpy(e->comm, current->comm, sizeof(e->comm));
 	e->pid = get_pid(task_tgid(current));
 
-	spin_lock_bh(&log->lock);
-	slot = &entries[log->seq++ % log->size];
+	spin_lock_bh(&ring->lock);
+	e->time_ns = ktime_get_boottime_ns();
+	slot = &entries[ring->seq++ % log->size];
 	old = slot->pid;
 	*slot = *e;
-	spin_unlock_bh(&log->lock);
+	spin_unlock_bh(&ring->lock);
 	put_pid(old);
 }
 
 /* The namespace is gone: so is its log. */
 void ephport_log_free(struct ephport_log *log)
 {
-	unsigned int i;
+	unsigned int cpu, i;
 
-	if (!log->entries)
+	if (!log->rings)
 		return;
-	for (i = 0; i < log->size; i++)
-		put_pid(log->entries[i].pid);
-	kvfree(log->entries);
+	for_each_possible_cpu(cpu) {
+		struct ephport_log_ring *ring = per_cpu_ptr(log->rings, cpu);
+
+		if (!ring->entries)
+			continue;
+		for (i = 0; i < log->size; i++)
+			put_pid(ring->entries[i].pid);
+		kvfree(ring->entries);
+	}
+	free_percpu(log->rings);
 }
 
 /*

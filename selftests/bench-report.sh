@@ -4,9 +4,10 @@
 # bench-report.sh OUTDIR LOG... - turn the benchmark's console logs into
 # OUTDIR/<series>.csv and OUTDIR/<series>.png (time, or instructions with
 # BENCH_CLOCK=icount, per operation against occupancy, a panel per
-# workload, a line per allocator), and OUTDIR/<series>-rules.csv (the cost
-# of walking past the rules).  A log's series is its file name up to the
-# first "-" (6.12-bench.log -> 6.12).  Further logs of a series (make bench
+# workload, a line per allocator), OUTDIR/<series>-rules.csv (the cost
+# of walking past the rules) and OUTDIR/<series>-netns.csv (netns-churn).
+# A log's series is its file name up to the first "-" (6.12-bench.log ->
+# 6.12).  Further logs of a series (make bench
 # BENCH_BOOTS=2: 6.12-bench-1.log, 6.12-bench-2.log) go to
 # OUTDIR/<series>-boot<N>.csv, and each cell is compared with the first
 # boot's: the difference in percent, and the largest.
@@ -17,6 +18,19 @@ out=${1:?usage: bench-report.sh OUTDIR LOG...}
 shift
 mkdir -p "$out"
 seen=" "
+
+# OUTDIR/<series>-KIND.csv from the "bench-KIND-csv: " lines of $log, if any.
+extra() {
+	f=$out/$series-$1.csv
+	tr -d '\r' <"$log" | sed -n "s/^bench-$1-csv: //p" >"$f"
+	if [ -s "$f" ]; then
+		echo "# $f"
+		column -s, -t <"$f" 2>/dev/null || cat "$f"
+	else
+		rm -f "$f"
+	fi
+}
+
 for log in "$@"; do
 	series=$(basename "$log" | sed 's/-.*//')
 	csv=$out/$series.csv
@@ -50,15 +64,9 @@ for log in "$@"; do
 	fi
 	echo "# $csv"
 	column -s, -t <"$csv" 2>/dev/null || cat "$csv"
-	# The scoped-policy lookup cost, when measured.
-	rules=$out/$series-rules.csv
-	tr -d '\r' <"$log" | sed -n 's/^bench-rules-csv: //p' >"$rules"
-	if [ -s "$rules" ]; then
-		echo "# $rules"
-		column -s, -t <"$rules" 2>/dev/null || cat "$rules"
-	else
-		rm -f "$rules"
-	fi
+	# The scoped-policy lookup cost and netns-churn, when measured.
+	extra rules
+	extra netns
 	command -v gnuplot >/dev/null || continue
 	if head -1 "$csv" | grep -q median_insns; then
 		what="instructions per operation (QEMU icount)" unit=instructions

@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +195,49 @@ TEST_F(surface, log_full_small_reads)
 	EXPECT_EQ(size, n);
 	free(buf);
 	free(ports);
+}
+
+/* Run on @cpu only; false if it cannot (fewer CPUs, or not allowed). */
+static bool pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return !sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * The log has a ring per CPU: allocations made on two CPUs in turn read
+ * back in the order they were made, and a log_size of them only.
+ */
+TEST(log_merges_cpus)
+{
+	const int total = 12, size = 8;
+	int fds[12], ports[12], i;
+	static struct ep_log l;
+	char want[64];
+	cpu_set_t saved;
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(saved), &saved));
+	if (!pin_to(1))
+		SKIP(return, "no second CPU to run on: %s", strerror(errno));
+	ASSERT_EQ(0, ep_load("log_size=8 strategy=sequential"));
+	ASSERT_EQ(0, ep_new_netns());
+	ASSERT_EQ(0, set_range("40000 40999"));
+	for (i = 0; i < total; i++) {
+		/* 0, 0, 1, 1, 0, 0, ...: runs on each CPU. */
+		ASSERT_TRUE(pin_to(i / 2 % 2));
+		fds[i] = alloc_on(UDP4, AF_INET, &ports[i]);
+		ASSERT_LE(0, fds[i]);
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+	ASSERT_EQ(size, ep_read_log(&l));
+	for (i = 0; i < size; i++) {
+		loopback_str(AF_INET, ports[total - size + i], want, sizeof(want));
+		EXPECT_STREQ(want, l.e[i].local) TH_LOG("entry %d", i);
+	}
+	close_fds(fds, total);
 }
 
 /* ---- the tracepoint ---- */

@@ -30,10 +30,24 @@
  *
  * usage: ephport_bench [-r ROUNDS] [-n OPS] [-o OCC,OCC,...] [-w WORKLOAD]
  *                      [-s STRATEGY,...] [-R RULES] [-p MODULE_PARAMS]
- *                      [-c wall|icount] [-S SEED]
+ *                      [-c wall|icount] [-S SEED] [-N NAMESPACES]
  * SEED (default 1) seeds the random ports of the scattered occupancy.
+ *
+ * An allocator of -s may name module parameters after an "@", "+" between
+ * them: "sequential@log_size=0", "kernel@enabled=0+log_size=0".  The
+ * module is loaded again with them (after those of -p) when they differ
+ * from the loaded module's; the cell's line names the allocator so.
+ *
+ * netns-churn (-N NAMESPACES, default 1000; 0 skips it): the time to
+ * create NAMESPACES network namespaces, one unshare() each, and to
+ * destroy them, until the kernel has dismantled the last one, without
+ * the module and with it loaded (default parameters and those of -p),
+ * ROUNDS rounds interleaved.  Output lines are prefixed
+ * "bench-netns-csv: " (module,median,per_namespace,overhead_pct,clock).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +56,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <sys/socket.h>
 
 #include "ephport.h"
 
@@ -224,6 +244,261 @@ static int run_cell_isolated(enum workload w, int occ_pct, bool module, struct r
 	return len == sizeof(*r) && r->ok ? 0 : -1;
 }
 
+/* The parameters the module was last loaded with by use_allocator(). */
+static char loaded_params[512];
+
+/*
+ * Have the module loaded with the parameters of -p and those @spec names
+ * after its "@" (see the top), loading it again if it runs with others,
+ * and select the strategy @spec names first.
+ */
+static int use_allocator(const char *spec)
+{
+	const char *at = strchr(spec, '@');
+	char name[64], want[512];
+	size_t len;
+	char *c;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(at ? (size_t)(at - spec) : strlen(spec)), spec);
+	len = snprintf(want, sizeof(want), "%s", params);
+	if (at && len < sizeof(want))
+		snprintf(want + len, sizeof(want) - len, " %s", at + 1);
+	for (c = want; *c; c++)
+		if (*c == '+')
+			*c = ' ';
+	if (!ep_loaded() || strcmp(want, loaded_params)) {
+		if (ep_load(want))
+			return -1;
+		snprintf(loaded_params, sizeof(loaded_params), "%s", want);
+	}
+	ep_write(EP_SYSFS "/strategy", name);
+	ep_write(EP_SYSFS "/range", "40000 49999");
+	return 0;
+}
+
+/* An rtnetlink attribute at the end of @n (room for it was checked). */
+static struct rtattr *nl_attr(struct nlmsghdr *n, size_t max, int type,
+			      const void *data, int len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)n + NLMSG_ALIGN(n->nlmsg_len));
+
+	if (NLMSG_ALIGN(n->nlmsg_len) + RTA_SPACE(len) > max)
+		return NULL;
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_SPACE(len);
+	return rta;
+}
+
+static void nl_nest_end(struct nlmsghdr *n, struct rtattr *nest)
+{
+	nest->rta_len = (char *)n + n->nlmsg_len - (char *)nest;
+}
+
+/*
+ * A veth pair, @name in the caller's namespace and @peer in the one of
+ * @peer_ns (an fd): dismantling the caller's namespace deletes @peer,
+ * which listeners of the peer's namespace hear (RTM_DELLINK).
+ */
+static int veth_pair(const char *name, const char *peer, int peer_ns)
+{
+	struct {
+		struct nlmsghdr n;
+		struct ifinfomsg i;
+		char buf[256];
+	} req = {
+		.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		.n.nlmsg_type = RTM_NEWLINK,
+		.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+	};
+	struct {
+		struct nlmsghdr n;
+		struct nlmsgerr e;
+	} ack;
+	struct rtattr *info, *data, *p;
+	struct ifinfomsg pi = {};
+	int fd, err = -1;
+
+	nl_attr(&req.n, sizeof(req), IFLA_IFNAME, name, strlen(name) + 1);
+	info = nl_attr(&req.n, sizeof(req), IFLA_LINKINFO, NULL, 0);
+	nl_attr(&req.n, sizeof(req), IFLA_INFO_KIND, "veth", 4);
+	data = nl_attr(&req.n, sizeof(req), IFLA_INFO_DATA, NULL, 0);
+	p = nl_attr(&req.n, sizeof(req), VETH_INFO_PEER, &pi, sizeof(pi));
+	nl_attr(&req.n, sizeof(req), IFLA_IFNAME, peer, strlen(peer) + 1);
+	if (!nl_attr(&req.n, sizeof(req), IFLA_NET_NS_FD, &peer_ns, sizeof(peer_ns)))
+		return -1;
+	nl_nest_end(&req.n, p);
+	nl_nest_end(&req.n, data);
+	nl_nest_end(&req.n, info);
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -1;
+	if (send(fd, &req, req.n.nlmsg_len, 0) == (ssize_t)req.n.nlmsg_len &&
+	    recv(fd, &ack, sizeof(ack), 0) >= (ssize_t)sizeof(ack) &&
+	    ack.n.nlmsg_type == NLMSG_ERROR && !ack.e.error)
+		err = 0;
+	close(fd);
+	return err;
+}
+
+/* Wait on @nl (RTMGRP_LINK) until the link @name is deleted. */
+static int wait_dellink(int nl, const char *name)
+{
+	static char buf[16384];
+
+	for (;;) {
+		ssize_t len = recv(nl, buf, sizeof(buf), 0);
+		struct nlmsghdr *n;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			return -1;
+		for (n = (struct nlmsghdr *)buf; NLMSG_OK(n, len); n = NLMSG_NEXT(n, len)) {
+			struct rtattr *rta = IFLA_RTA(NLMSG_DATA(n));
+			int alen = IFLA_PAYLOAD(n);
+
+			if (n->nlmsg_type != RTM_DELLINK)
+				continue;
+			for (; RTA_OK(rta, alen); rta = RTA_NEXT(rta, alen))
+				if (rta->rta_type == IFLA_IFNAME &&
+				    !strcmp(RTA_DATA(rta), name))
+					return 0;
+		}
+	}
+}
+
+/*
+ * A sentinel: a new namespace, held by the fd returned, with a veth pair
+ * whose peer @peer is in @home (the caller's namespace, where it returns).
+ */
+static int sentinel(int home, const char *peer)
+{
+	int fd;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || veth_pair("epchurn", peer, home) || setns(home, CLONE_NEWNET))
+		return -1;
+	return fd;
+}
+
+/*
+ * Namespaces are dismantled by one work item, in batches: once the peer
+ * of sentinel @a is deleted, the batch holding @a (and every namespace
+ * let go before it) is under way; the next batch, @b's, starts when it
+ * is done.  @b's peer deleted, all of them are gone.
+ */
+static int flush(int nl, int a, int b)
+{
+	close(a);
+	if (wait_dellink(nl, "epchurn_a"))
+		return -1;
+	close(b);
+	return wait_dellink(nl, "epchurn_b");
+}
+
+/*
+ * One netns-churn cell, in a child: create @count namespaces, then let
+ * them go and wait until the kernel has dismantled them.  Namespaces of
+ * earlier cells are waited for first, untimed.
+ */
+static int churn(int count, double *t)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int *fds = calloc(count, sizeof(int));
+	int home, nl, a, b, i;
+	double t0;
+
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (!fds || home < 0 || nl < 0 || bind(nl, (struct sockaddr *)&sa, sizeof(sa)))
+		return -1;
+	a = sentinel(home, "epchurn_a");
+	b = sentinel(home, "epchurn_b");
+	if (a < 0 || b < 0 || flush(nl, a, b))
+		return -1;
+	a = sentinel(home, "epchurn_a");
+	b = sentinel(home, "epchurn_b");
+	if (a < 0 || b < 0)
+		return -1;
+
+	t0 = now_ns();
+	for (i = 0; i < count; i++) {
+		if (unshare(CLONE_NEWNET))
+			return -1;
+		fds[i] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			return -1;
+	}
+	if (setns(home, CLONE_NEWNET))
+		return -1;
+	for (i = 0; i < count; i++)
+		close(fds[i]);
+	if (flush(nl, a, b))
+		return -1;
+	*t = now_ns() - t0;
+	return 0;
+}
+
+static int churn_isolated(int count, double *t)
+{
+	int p[2];
+	pid_t pid;
+	ssize_t len;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (churn(count, t)) {
+			fprintf(stderr, "# netns-churn: %s\n", strerror(errno));
+			*t = -1;
+		}
+		_exit(write(p[1], t, sizeof(*t)) != sizeof(*t));
+	}
+	close(p[1]);
+	len = read(p[0], t, sizeof(*t));
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return len == sizeof(*t) && *t >= 0 ? 0 : -1;
+}
+
+/* netns-churn: @count namespaces, without the module and with it. */
+static int bench_netns(int count, int rounds)
+{
+	double t[2][MAX_ROUNDS], m[2];
+	int k, with;
+
+	/* The sentinels' veth pairs. */
+	if (system("modprobe veth 2>/dev/null"))
+		fprintf(stderr, "# modprobe veth failed\n");
+	for (k = 0; k < rounds; k++) {
+		for (with = 0; with < 2; with++) {
+			if (with ? use_allocator("kernel") : (ep_unload(), 0))
+				return -1;
+			if (churn_isolated(count, &t[with][k])) {
+				fprintf(stderr, "# netns-churn failed\n");
+				return -1;
+			}
+		}
+	}
+	m[0] = median(t[0], rounds);
+	m[1] = median(t[1], rounds);
+	printf("bench-netns-csv: module,namespaces,median_%s,per_namespace_%s,overhead_pct,clock\n",
+	       unit(), unit());
+	printf("bench-netns-csv: none,%d,%.0f,%.0f,0.0,%s\n", count, m[0],
+	       m[0] / count, clock_name);
+	printf("bench-netns-csv: loaded,%d,%.0f,%.0f,%.1f,%s\n", count, m[1],
+	       m[1] / count, (m[1] / m[0] - 1) * 100, clock_name);
+	return 0;
+}
+
 /* @n rules that match nothing the benchmark does: a cgroup nobody is in. */
 static int rules_add(int n)
 {
@@ -271,10 +546,8 @@ static int bench_rules(int nrules, int rounds)
 	int saved = ops, k, with, n = 0;
 	struct result r;
 
-	if (!ep_loaded() && ep_load(params))
+	if (use_allocator("random-pick"))
 		return -1;
-	ep_write(EP_SYSFS "/strategy", "random-pick");
-	ep_write(EP_SYSFS "/range", "40000 49999");
 	ops *= 10;
 	for (k = 0; k < 3 * rounds; k++) {
 		for (with = 0; with < 2; with++) {
@@ -318,11 +591,11 @@ int main(int argc, char **argv)
 	char occ_arg[64] = "0,50,90,99", strat_arg[256] = "", *occ_s[MAX_OCC];
 	char *strats[MAX_ALLOCATORS];
 	int rounds = 3, occ[MAX_OCC], nocc, nalloc, only = -1, opt, w, o, a, k;
-	int nrules = 16;
+	int nrules = 16, nnetns = 1000;
 	unsigned int seed = 1;
 	struct rlimit rl = { 1 << 16, 1 << 16 };
 
-	while ((opt = getopt(argc, argv, "r:n:o:w:s:R:p:c:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:o:w:s:R:p:c:S:N:")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -353,9 +626,12 @@ int main(int argc, char **argv)
 		case 'S':
 			seed = strtoul(optarg, NULL, 0);
 			break;
+		case 'N':
+			nnetns = atoi(optarg);
+			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...] [-R RULES] [-p PARAMS] [-c wall|icount] [-S SEED]\n",
+				"usage: %s [-r ROUNDS] [-n OPS] [-o OCC,...] [-w WORKLOAD] [-s STRATEGY,...] [-R RULES] [-p PARAMS] [-c wall|icount] [-S SEED] [-N NAMESPACES]\n",
 				argv[0]);
 			return 2;
 		}
@@ -378,14 +654,10 @@ int main(int argc, char **argv)
 	/* Rounds interleave the allocators, so that drift hits them all alike. */
 	for (k = 0; k < rounds; k++) {
 		for (a = 0; a < nalloc; a++) {
-			if (a == 0) {
+			if (a == 0)
 				ep_unload();
-			} else {
-				if (!ep_loaded() && ep_load(params))
-					return 1;
-				ep_write(EP_SYSFS "/strategy", strats[a]);
-				ep_write(EP_SYSFS "/range", "40000 49999");
-			}
+			else if (use_allocator(strats[a]))
+				return 1;
 			for (w = 0; w < WORKLOADS; w++) {
 				if (only >= 0 && w != only)
 					continue;
@@ -402,6 +674,8 @@ int main(int argc, char **argv)
 	}
 	if (nrules > 0)
 		bench_rules(nrules, rounds);
+	if (nnetns > 0)
+		bench_netns(nnetns, rounds);
 	ep_unload();
 
 	printf("bench-csv: workload,occupancy_pct,allocator,median_%s,%s\n", unit(),
