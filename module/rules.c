@@ -2,7 +2,7 @@
 /*
  * Scoped policies: rules that give some sockets a range or a strategy of
  * their own, chosen by the socket's cgroup, owner, network namespace,
- * protocol and allocation path.  The first enabled rule that matches, by
+ * protocol, address family and allocation path.  The first enabled rule that matches, by
  * priority (lower first, then by name), applies; no match means the
  * global settings.
  *
@@ -49,6 +49,7 @@ struct ephport_rule_conf {
 	u32 netns_inum;			/* its inode number, as written */
 	u8 proto;			/* IPPROTO_TCP, IPPROTO_UDP, 0: any */
 	u8 path;
+	u8 family;			/* AF_INET, AF_INET6, 0: any */
 	u16 priority;
 	bool enabled;
 	u32 range;			/* or EPHPORT_RANGE_AUTO */
@@ -86,6 +87,7 @@ static struct ephport_rule *to_rule(struct config_item *item)
 struct ephport_rule_key {
 	u8 proto;
 	u8 path;
+	u8 family;		/* as the allocation log shows it */
 	u64 netns;		/* the namespace's cookie */
 	kuid_t uid;
 	struct cgroup *cgroup;	/* the socket's, or NULL */
@@ -97,6 +99,8 @@ static bool ephport_rule_matches(const struct ephport_rule_conf *c,
 	if (c->proto && c->proto != k->proto)
 		return false;
 	if (c->path && c->path != k->path)
+		return false;
+	if (c->family && c->family != k->family)
 		return false;
 	if (c->netns && c->netns != k->netns)
 		return false;
@@ -127,6 +131,9 @@ void ephport_policy_get(const struct sock *sk, enum ephport_path path,
 
 	k.proto = sk->sk_protocol;
 	k.path = path <= EPHPORT_TCP6_CONNECT ? EPHPORT_RULE_CONNECT : EPHPORT_RULE_BIND;
+	/* An IPv6 socket connecting to an IPv4-mapped address is IPv4. */
+	k.family = path == EPHPORT_TCP4_CONNECT ? AF_INET :
+		   path == EPHPORT_TCP6_CONNECT ? AF_INET6 : sk->sk_family;
 	k.netns = sock_net(sk)->net_cookie;
 	k.uid = sk->sk_uid;
 	k.cgroup = NULL;
@@ -595,6 +602,27 @@ static int ephport_rule_parse_path(const char *buf, size_t count,
 
 EPHPORT_RULE_STORE(path, ephport_rule_parse_path)
 
+/* family: "ipv4" or "ipv6", the family the allocation log shows. */
+static const struct ephport_rule_word ephport_rule_families[] = {
+	{ "", 0 }, { "ipv4", AF_INET }, { "ipv6", AF_INET6 },
+};
+
+static ssize_t ephport_rule_family_show(struct config_item *item, char *page)
+{
+	return ephport_rule_word_show(page, ephport_rule_families,
+				      ARRAY_SIZE(ephport_rule_families),
+				      READ_ONCE(to_rule(item)->conf.family));
+}
+
+static int ephport_rule_parse_family(const char *buf, size_t count,
+				     struct ephport_rule_conf *c)
+{
+	return ephport_rule_word_parse(buf, count, ephport_rule_families,
+				       ARRAY_SIZE(ephport_rule_families), &c->family);
+}
+
+EPHPORT_RULE_STORE(family, ephport_rule_parse_family)
+
 /* range: as the global range; "auto" or empty for the global one. */
 static ssize_t ephport_rule_range_show(struct config_item *item, char *page)
 {
@@ -747,6 +775,7 @@ CONFIGFS_ATTR(ephport_rule_, uid);
 CONFIGFS_ATTR(ephport_rule_, netns);
 CONFIGFS_ATTR(ephport_rule_, proto);
 CONFIGFS_ATTR(ephport_rule_, path);
+CONFIGFS_ATTR(ephport_rule_, family);
 CONFIGFS_ATTR(ephport_rule_, range);
 CONFIGFS_ATTR(ephport_rule_, strategy);
 CONFIGFS_ATTR(ephport_rule_, priority);
@@ -759,6 +788,7 @@ static struct configfs_attribute *ephport_rule_attrs[] = {
 	&ephport_rule_attr_netns,
 	&ephport_rule_attr_proto,
 	&ephport_rule_attr_path,
+	&ephport_rule_attr_family,
 	&ephport_rule_attr_range,
 	&ephport_rule_attr_strategy,
 	&ephport_rule_attr_priority,

@@ -32,8 +32,24 @@ run ephport_sock -6 connect 8080 2
 run ephport_sock bind 2
 run ephport_sock udp 9999 2
 
+say "Be warned at 50 % of the range: one kernel message, one ephport_occupancy event"
+run ephportctl set warn-pct 50
+run sh -c 'echo 1 > /sys/kernel/tracing/events/ephport/ephport_occupancy/enable'
+
 say "Ten ports, one destination: the 11th connection finds none (EADDRNOTAVAIL)"
-run ephport_sock connect 8080 11
+printf '$ %s\n' "ephport_sock -w 6 connect 8080 11 &    # held for 6 s"
+ephport_sock -w 6 connect 8080 11 &
+holder=$!
+sleep 2
+
+say "The warning fired on the way: the kernel log and the tracepoint"
+run sh -c 'dmesg | grep warn_pct'
+run sh -c 'grep -o "ephport_occupancy: .*" /sys/kernel/tracing/trace'
+
+say "Why did connect() fail? The log keeps failures: errno, destination, probes, who"
+run ephportctl log --failures
+run ephportctl status
+wait $holder
 
 say "Switch to RFC 6056 double-hash at run time, with a wider range"
 run ephportctl set strategy double-hash

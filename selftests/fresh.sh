@@ -56,7 +56,7 @@ kernel_ok() {
 }
 
 ktap_print_header
-ktap_set_plan $((7 + 2 * $(echo $series | wc -w)))
+ktap_set_plan $((9 + 2 * $(echo $series | wc -w)))
 
 ktap_test_result "deps.sh finds everything installed" cold "$q/deps.sh"
 
@@ -112,6 +112,19 @@ ktap_test_result "fetch-kernel.sh: an unknown series stops it in one line" \
 ktap_test_result "fetch-kernel.sh: a cache it cannot create stops it in one line" \
 	fails_in_one_line fetch-kernel env EPHPORT_CACHE=/dev/null/ephport \
 	EPHPORT_DEB_CACHE="$debs" "$q/fetch-kernel.sh" "${series%% *}"
+
+# perf for trace_tools.sh (about 30 MB of packages, kept in the .deb
+# cache).
+t=$(cold "$q/tracetools.sh" 2>"$tmp/err")
+if [ -n "$t" ] && [ "${t#"$home"/.cache/ephport/}" != "$t" ] &&
+   [ "$(zcat "$t" | cpio -it --quiet 2>/dev/null | grep -cx 'usr/bin/perf')" = 1 ]; then
+	ktap_test_pass "tracetools.sh packs perf into a missing ~/.cache"
+else
+	sed 's/^/# /' "$tmp/err"
+	ktap_test_fail "tracetools.sh packs perf into a missing ~/.cache"
+fi
+ktap_test_result "tracetools.sh: an unknown package stops it in one line" \
+	fails_in_one_line tracetools cold env EPHPORT_TRACE_PKGS=no-such-package-0 "$q/tracetools.sh"
 
 if [ "${EPHPORT_FRESH_ROOT:-0}" = 1 ]; then
 	ktap_test_result "build-root.sh makes a sid root with gcc-16 into an empty cache" \

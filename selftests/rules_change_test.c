@@ -309,6 +309,8 @@ TEST_F(rules, bad_input)
 		{ "netns", "1", -ENOENT }, { "netns", "4026531840 (gone)", -EINVAL },
 		{ "proto", "sctp", -EINVAL }, { "proto", "TCP", -EINVAL },
 		{ "path", "listen", -EINVAL }, { "path", "connect bind", -EINVAL },
+		{ "family", "inet6", -EINVAL }, { "family", "IPv4", -EINVAL },
+		{ "family", "ipv4 ipv6", -EINVAL }, { "family", "6", -EINVAL },
 		{ "range", "1000 2000", -EINVAL }, { "range", "50010 50000", -EINVAL },
 		{ "range", "x", -EINVAL }, { "range", "50000 70000", -EINVAL },
 		{ "strategy", "nope", -EINVAL }, { "strategy", "Sequential", -EINVAL },
@@ -325,7 +327,7 @@ TEST_F(rules, bad_input)
 	snprintf(ino, sizeof(ino), "%lu", ep_netns_inode());
 	ASSERT_EQ(0, cg_make("ep_a"));
 	ASSERT_EQ(0, rule_add("bad", RULE("uid", "7", "netns", ino,
-					  "proto", "tcp", "path", "bind",
+					  "proto", "tcp", "path", "bind", "family", "ipv6",
 					  "range", "50000 50009", "strategy", "hash",
 					  "priority", "5")));
 	if (have_sock_cgroup)

@@ -142,6 +142,79 @@ TEST_F(rules, proto_path)
 	}
 }
 
+/* An IPv6 socket connecting to 127.0.0.1 as ::ffff:127.0.0.1: its port. */
+static int connect_mapped(int *fd)
+{
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6,
+		.sin6_port = htons(DPORT),
+	};
+
+	sin6.sin6_addr.s6_addr[10] = 0xff;
+	sin6.sin6_addr.s6_addr[11] = 0xff;
+	sin6.sin6_addr.s6_addr[12] = 127;
+	sin6.sin6_addr.s6_addr[15] = 1;
+	*fd = ep_socket(AF_INET6, SOCK_STREAM);
+	if (*fd < 0)
+		return *fd;
+	if (connect(*fd, (struct sockaddr *)&sin6, sizeof(sin6)))
+		return -errno;
+	return ep_local_port(*fd);
+}
+
+/*
+ * family selects the allocations of that family, on every path; an IPv6
+ * socket connecting to an IPv4-mapped address takes the IPv4 path and is
+ * IPv4, as the log shows it.
+ */
+TEST_F(rules, family)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	int f, k, fd, port, low, high;
+	char buf[16];
+
+	ASSERT_LE(0, ep_listener(AF_INET6, DPORT));
+	ASSERT_EQ(0, rule_add("v6", RULE("family", "ipv6", "range", "50700 50709")));
+	ASSERT_EQ(0, rule_get("v6", "family", buf, sizeof(buf)));
+	EXPECT_STREQ("ipv6", buf);
+	for (f = 0; f < 2; f++) {
+		for (k = 0; k < EP_KINDS; k++) {
+			fd = ep_alloc(families[f], k, DPORT, &port);
+			ASSERT_LE(0, fd) TH_LOG("%s: %s", ep_kind_names[k], strerror(-fd));
+			low = families[f] == AF_INET6 ? 50700 : GLOW;
+			high = families[f] == AF_INET6 ? 50709 : GHIGH;
+			EXPECT_TRUE(in(port, low, high))
+				TH_LOG("%s %s: %d", families[f] == AF_INET6 ? "ipv6" : "ipv4",
+				       ep_kind_names[k], port);
+			close(fd);
+		}
+	}
+	port = connect_mapped(&fd);
+	EXPECT_TRUE(in(port, GLOW, GHIGH)) TH_LOG("v4-mapped, ipv6 rule: %d", port);
+	close(fd);
+
+	ASSERT_EQ(0, rule_add("v4", RULE("family", "ipv4", "range", "50800 50809")));
+	port = connect_mapped(&fd);
+	EXPECT_TRUE(in(port, 50800, 50809)) TH_LOG("v4-mapped, ipv4 rule: %d", port);
+	close(fd);
+	for (k = 0; k < EP_KINDS; k++) {
+		fd = ep_alloc(AF_INET, k, DPORT, &port);
+		ASSERT_LE(0, fd) TH_LOG("%s: %s", ep_kind_names[k], strerror(-fd));
+		EXPECT_TRUE(in(port, 50800, 50809)) TH_LOG("ipv4 %s: %d", ep_kind_names[k], port);
+		close(fd);
+	}
+
+	/* Cleared: the rule matches both families again. */
+	ASSERT_EQ(0, rule_set("v4", "family", "\n"));
+	ASSERT_EQ(0, rule_get("v4", "family", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	ASSERT_EQ(0, rule_set("v6", "enabled", "0"));
+	fd = ep_alloc(AF_INET6, EP_UDP_BIND, DPORT, &port);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(in(port, 50800, 50809)) TH_LOG("ipv6, any-family rule: %d", port);
+	close(fd);
+}
+
 /* A rule's strategy, each one ("kernel" over a rule's range too), on every path. */
 TEST_F(rules, strategy)
 {

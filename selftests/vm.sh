@@ -10,6 +10,11 @@
 # 2 GiB of memory, panic_on_warn=1.  Console logs go to
 # $EPHPORT_BUILD/logs/<series>-<mode>.log, the IBT check's to
 # $EPHPORT_BUILD/logs/<series>-ibt.log.
+#
+# On one series ($EPHPORT_TRACE_SERIES, 6.12), when trace_tools.sh is to
+# run (all tests, or EPHPORT_TESTS naming it), the initramfs gets perf
+# appended (qemu/tracetools.sh, 11 MB more to unpack) and 512 MiB more
+# memory; every other boot goes without.
 
 set -eu
 
@@ -51,16 +56,26 @@ for series in "$@"; do
 	twin=$("$q/build-module.sh" "$kdir/build" "$out-twin" ephport_twin)
 	EPHPORT_VM_KMODS=$kmods EPHPORT_EXTRA_KO=$twin \
 		"$q/mkinitramfs.sh" "$kdir" "$ko" "$build/payload" "$out/initramfs.cpio.gz"
+	initrd=$out/initramfs.cpio.gz
+	tests=$(printf '%s\n' "$cmdline" | sed -n 's/.*EPHPORT_TESTS=\([^ ]*\).*/\1/p')
+	if [ "$mode" = check ] && [ "$series" = "${EPHPORT_TRACE_SERIES:-6.12}" ] &&
+	   case ,${tests:-trace_tools.sh}, in *,trace_tools.sh,*) true ;; *) false ;; esac; then
+		# The kernel unpacks concatenated archives one after the other.
+		tools=$("$q/tracetools.sh")
+		cat "$initrd" "$tools" >"$out/initramfs-trace.cpio.gz"
+		initrd=$out/initramfs-trace.cpio.gz
+		mem=$((mem + 512))
+	fi
 	log=$build/logs/$series-$mode.log
 	if [ -n "${EPHPORT_VM_QUIET:-}" ]; then
 		# Several series at once (make check): the console goes to the
 		# log only.
 		t0=$(date +%s)
 		EPHPORT_VM_MEM=$mem EPHPORT_VM_CMDLINE=$cmdline "$q/run-vm.sh" \
-			"$kdir/vmlinuz" "$out/initramfs.cpio.gz" "$log" "$mode" >/dev/null
+			"$kdir/vmlinuz" "$initrd" "$log" "$mode" >/dev/null
 		echo "# ephport: $mode on $rel done in $(($(date +%s) - t0)) s: $log"
 	else
 		EPHPORT_VM_MEM=$mem EPHPORT_VM_CMDLINE=$cmdline "$q/run-vm.sh" \
-			"$kdir/vmlinuz" "$out/initramfs.cpio.gz" "$log" "$mode"
+			"$kdir/vmlinuz" "$initrd" "$log" "$mode"
 	fi
 done

@@ -24,13 +24,14 @@
 
 /* The attributes of a rule, in the order "rule add" writes them. */
 enum {
-	R_CGROUP, R_UID, R_NETNS, R_PROTO, R_PATH,	/* what a rule matches */
+	R_CGROUP, R_UID, R_NETNS, R_PROTO, R_PATH, R_FAMILY,	/* what a rule matches */
 	R_RANGE, R_STRATEGY,				/* what it changes */
 	R_PRIORITY, R_ENABLED, R_NATTRS
 };
 
 static const char * const rule_attr[] = {
-	"cgroup", "uid", "netns", "proto", "path", "range", "strategy", "priority", "enabled"
+	"cgroup", "uid", "netns", "proto", "path", "family", "range", "strategy", "priority",
+	"enabled"
 };
 
 static const char * const rule_stat[] = { "allocations", "failures", "probes", "max_probes" };
@@ -87,6 +88,10 @@ static const char *rule_value(int attr, const char *arg)
 	case R_PATH:
 		if (strcmp(arg, "connect") && strcmp(arg, "bind"))
 			die(EXIT_USAGE, "path must be connect or bind, not \"%s\"", arg);
+		return arg;
+	case R_FAMILY:
+		if (strcmp(arg, "ipv4") && strcmp(arg, "ipv6"))
+			die(EXIT_USAGE, "family must be ipv4 or ipv6, not \"%s\"", arg);
 		return arg;
 	case R_STRATEGY:
 		check_strategy(arg);
@@ -539,9 +544,10 @@ const struct cmd rule_cmds[] = {
 	{ .name = "add", .fn = rule_add, .args = "NAME [MATCH...] [ACTION...] [priority N]",
 	  .description = "add a rule and enable it.  MATCH: cgroup PATH,\n"
 	  "uid UID[-UID], netns NETNS, proto tcp|udp,\n"
-	  "path connect|bind.  ACTION: range LOW HIGH\n"
-	  "(or LOW-HIGH), strategy NAME.  Rules with a\n"
-	  "lower N are tried first (default 100)" },
+	  "path connect|bind, family ipv4|ipv6.  ACTION:\n"
+	  "range LOW HIGH (or LOW-HIGH), strategy NAME.\n"
+	  "Rules with a lower N are tried first (default\n"
+	  "100)" },
 	{ .name = "del", .fn = rule_del, .args = "NAME",
 	  .description = "delete a rule" },
 	{ .name = "list", .fn = rule_list, .args = "[--json]",

@@ -199,7 +199,7 @@ check_cfs() {
 rules_fixture() {
 	rm -rf "$CFG" "$CG" "$FAKE_RULE"
 	mkdir -p "$CFG/rules" "$CG/test/a" "$CG/test/b" "$FAKE_RULE"
-	for a in cgroup uid netns proto path strategy; do
+	for a in cgroup uid netns proto path family strategy; do
 		: >"$FAKE_RULE/$a"
 	done
 	echo auto >"$FAKE_RULE/range"
@@ -223,7 +223,7 @@ no_rules() { [ -z "$(ls -A "$CFG/rules")" ]; }
 list_fixture() {
 	rules_fixture
 	make_rule web enabled=1 cgroup=/test/a uid=1000-1999 netns=4026532000 proto=tcp \
-		path=connect "range=50000 50009" strategy=sequential \
+		path=connect family=ipv4 "range=50000 50009" strategy=sequential \
 		"stats=$(printf 'allocations 20\nfailures 1\nprobes 1020\nmax_probes 1000')"
 	make_rule alpha
 	make_rule first priority=5 enabled=1 uid=0 "range=40000 40099"

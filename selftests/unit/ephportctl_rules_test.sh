@@ -32,12 +32,14 @@ t_rule_add_bare() {
 check_cfs "rule add without keywords only enables the rule" t_rule_add_bare
 
 t_rule_add_forms() {
-	cfs rule add forms range 50000-50009 uid 1000 priority 007 proto udp path bind &&
+	cfs rule add forms range 50000-50009 uid 1000 priority 007 proto udp path bind \
+		family ipv6 &&
 	ok && r=$CFG/rules/forms &&
 	file_is "$r/range" "50000 50009" && file_is "$r/uid" 1000 && file_is "$r/priority" 7 &&
-	file_is "$r/proto" udp && file_is "$r/path" bind && file_is "$r/enabled" 1
+	file_is "$r/proto" udp && file_is "$r/path" bind && file_is "$r/family" ipv6 &&
+	file_is "$r/enabled" 1
 }
-check_cfs "rule add range LOW-HIGH, one uid, priority 007, udp, bind" t_rule_add_forms
+check_cfs "rule add range LOW-HIGH, one uid, priority 007, udp, bind, ipv6" t_rule_add_forms
 rules_fixture
 
 # The mount point goes, a path as in /proc/PID/cgroup stays.
@@ -187,6 +189,8 @@ check "rule add refuses bad ranges" t_rule_range
 t_rule_values() {
 	bad_rule 'ephportctl: proto must be tcp or udp, not "sctp"' web proto sctp &&
 	bad_rule 'ephportctl: proto must be tcp or udp, not "TCP"' web proto TCP &&
+	bad_rule 'ephportctl: family must be ipv4 or ipv6, not "inet6"' web family inet6 &&
+	bad_rule 'ephportctl: family must be ipv4 or ipv6, not "IPv4"' web family IPv4 &&
 	bad_rule 'ephportctl: path must be connect or bind, not "listen"' web path listen &&
 	bad_rule 'ephportctl: priority must be 0..65535, not "65536"' web priority 65536 &&
 	bad_rule 'ephportctl: priority must be 0..65535, not "-1"' web priority -1 &&
@@ -217,7 +221,7 @@ t_rule_list() {
 	has "^name *priority *enabled *match *action *allocations *failures *probes$" &&
 	has "^first  *5  *yes  *uid=0  *range=40000-40099  *0  *0  *0$" &&
 	has "^alpha  *100  *no  *-  *-  *0  *0  *0$" &&
-	has "^web  *100  *yes  *cgroup=/test/a uid=1000-1999 netns=4026532000 proto=tcp path=connect  *range=50000-50009 strategy=sequential  *20  *1  *1020$" &&
+	has "^web  *100  *yes  *cgroup=/test/a uid=1000-1999 netns=4026532000 proto=tcp path=connect family=ipv4  *range=50000-50009 strategy=sequential  *20  *1  *1020$" &&
 	[ "$(printf '%s\n' "$out" | awk '{ print length($0) }' | sort -u | wc -l)" -eq 1 ]
 }
 check "rule list: one aligned row per rule, by priority, then name" t_rule_list
@@ -226,15 +230,18 @@ t_rule_list_json() {
 	run rule list --json && ok && jqe '
 		map(.name) == ["first", "alpha", "web"] and
 		(.[0] | keys_unsorted == ["name", "priority", "enabled", "cgroup", "uid", "netns",
-					  "proto", "path", "range", "strategy", "allocations",
+					  "proto", "path", "family", "range", "strategy",
+					  "allocations",
 					  "failures", "probes", "max_probes"]) and
 		.[2] == {"name": "web", "priority": 100, "enabled": true, "cgroup": "/test/a",
 			 "uid": "1000-1999", "netns": "4026532000", "proto": "tcp",
-			 "path": "connect", "range": {"low": 50000, "high": 50009},
+			 "path": "connect", "family": "ipv4",
+			 "range": {"low": 50000, "high": 50009},
 			 "strategy": "sequential",
 			 "allocations": 20, "failures": 1, "probes": 1020, "max_probes": 1000} and
 		.[1] == {"name": "alpha", "priority": 100, "enabled": false, "cgroup": null,
-			 "uid": null, "netns": null, "proto": null, "path": null, "range": null,
+			 "uid": null, "netns": null, "proto": null, "path": null,
+			 "family": null, "range": null,
 			 "strategy": null, "allocations": 0, "failures": 0, "probes": 0,
 			 "max_probes": 0} and
 		.[0].priority == 5 and .[0].enabled and
@@ -291,8 +298,9 @@ rules_fixture
 t_rule_show() {
 	list_fixture
 	run rule show web && ok &&
-	[ "$(printf '%s\n' "$out" | wc -l)" -eq 14 ] &&
+	[ "$(printf '%s\n' "$out" | wc -l)" -eq 15 ] &&
 	has "^name: *web$" && has "^priority: *100$" && has "^enabled: *yes$" &&
+	has "^family: *ipv4$" &&
 	has "^cgroup: *\/test\/a$" && has "^uid: *1000-1999$" && has "^netns: *4026532000$" &&
 	has "^range: *50000-50009$" && has "^strategy: *sequential$" &&
 	has "^allocations: *20$" && has "^max_probes: *1000$" &&
@@ -329,6 +337,9 @@ t_rule_set() {
 	file_is "$r/proto" tcp && file_is "$r/enabled" 1 &&
 	run rule set web cgroup - strategy - range auto && ok &&
 	file_is "$r/cgroup" "" && file_is "$r/strategy" "" && file_is "$r/range" auto &&
+	run rule set web family ipv6 && ok && file_is "$r/family" ipv6 &&
+	run rule set web family - && ok && file_is "$r/family" "" &&
+	run rule set web family 6 && fails 2 'ephportctl: family must be ipv4 or ipv6, not "6"' &&
 	run rule set web proto udp uid x && fails 2 'ephportctl: uid must be UID or FIRST-LAST, not "x"' &&
 	file_is "$r/proto" tcp &&
 	run rule set web priority - && fails 2 'ephportctl: priority must be 0..65535, not "-"' &&

@@ -27,7 +27,7 @@ t_save() {
 	rule add alpha cgroup "my cgroup" priority 100
 	rule disable alpha
 	# netns 4026532000: an inode number, valid until the namespace goes
-	rule add web cgroup /test/a uid 1000-1999 netns 4026532000 proto tcp path connect range 50000 50009 strategy sequential priority 100
+	rule add web cgroup /test/a uid 1000-1999 netns 4026532000 proto tcp path connect family ipv4 range 50000 50009 strategy sequential priority 100
 	enable
 	EOF
 	diff -u "$tmp/expect" "$tmp/want" >&2 &&
@@ -291,7 +291,7 @@ t_completion_rules() {
 	  "add del list show set enable disable flush " ] &&
 	[ "$(complete_words ephportctl rule show "" | sort | tr '\n' ' ')" = "batch web " ] &&
 	[ "$(complete_words ephportctl rule set web "" | tr '\n' ' ')" = \
-	  "cgroup uid netns proto path range strategy priority " ] &&
+	  "cgroup uid netns proto path family range strategy priority " ] &&
 	[ "$(complete_words ephportctl rule set web pro "" | tr '\n' ' ')" = "tcp udp " ] &&
 	[ "$(complete_words ephportctl rule del "" | sort | tr '\n' ' ')" = "batch web " ] &&
 	[ "$(complete_words ephportctl rule list - | tr '\n' ' ')" = "-j --json -p --pretty " ] &&
@@ -300,16 +300,17 @@ t_completion_rules() {
 	[ "$(complete_words ephportctl rule add web pri 5 p | tr '\n' ' ')" = "proto path " ] &&
 	[ "$(complete_words ephportctl rule add "" | wc -w)" -eq 0 ] &&
 	[ "$(complete_words ephportctl rule add uid "" | tr '\n' ' ')" = \
-	  "cgroup uid netns proto path range strategy priority " ] &&
+	  "cgroup uid netns proto path family range strategy priority " ] &&
 	[ "$(complete_words ephportctl rule add web uid 5 p | tr '\n' ' ')" = \
 	  "proto path priority " ] &&
 	[ "$(complete_words ephportctl rule add web proto "" | tr '\n' ' ')" = "tcp udp " ] &&
 	[ "$(complete_words ephportctl rule add web path "" | tr '\n' ' ')" = "connect bind " ] &&
+	[ "$(complete_words ephportctl rule add web fam "" | tr '\n' ' ')" = "ipv4 ipv6 " ] &&
 	[ "$(complete_words ephportctl -j rule add web strategy random- | tr '\n' ' ')" = \
 	  "random-start random-pick random-inc " ] &&
 	[ "$(complete_words ephportctl rule add web range 50000 "" | wc -w)" -eq 0 ] &&
 	[ "$(complete_words ephportctl rule add web range 50000 50009 "" | tr '\n' ' ')" = \
-	  "cgroup uid netns proto path strategy priority " ] &&
+	  "cgroup uid netns proto path family strategy priority " ] &&
 	[ "$(complete_words ephportctl rule add web cgroup "$CG/te")" = "$CG/test" ]
 }
 COMPLETION=${EPHPORT_COMPLETION:-$here/ephportctl.bash-completion}
