@@ -231,8 +231,8 @@ void ephport_procfs_net_exit(struct net *net);
 int ephport_sysfs_init(void);
 void ephport_sysfs_uninit(void);
 
-/* hook.c and commit.c */
-int ephport_hooks_init(void);
-void ephport_hooks_uninit(void);
+/* alloc.c: the allocation paths, hooked in */
+int ephport_alloc_init(void);
+void ephport_alloc_uninit(void);
 
 #endif /* _EPHPORT_H */

@@ -32,7 +32,7 @@ static int __init ephport_init(void)
 	err = ephport_strategies_init(ephport_param_strategy);
 	if (err)
 		goto err_stats;
-	err = ephport_hooks_init();
+	err = ephport_alloc_init();
 	if (err)
 		goto err_strategies;
 	err = ephport_netns_init();
@@ -52,7 +52,7 @@ err_sysfs:
 err_netns:
 	ephport_netns_uninit();
 err_hooks:
-	ephport_hooks_uninit();
+	ephport_alloc_uninit();
 err_strategies:
 	ephport_strategies_uninit();
 err_stats:
@@ -66,7 +66,7 @@ static void __exit ephport_exit(void)
 {
 	ephport_set_ready(false);
 	ephport_rules_uninit();
-	ephport_hooks_uninit();
+	ephport_alloc_uninit();
 	ephport_sysfs_uninit();
 	ephport_netns_uninit();
 	ephport_strategies_uninit();

@@ -240,85 +240,36 @@ static bool ephport_next_port(struct ephport_walk *w, const struct ephport_req *
 	return false;
 }
 
-static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
-			   enum ephport_path path)
-{
-	struct ephport_alloc a = { .path = path, .sk = sk };
-	struct ephport_force force = { .sk = sk };
-	struct ephport_policy pol;
+/*
+ * One allocation ephport drives, from its policy to its record: what the
+ * three paths share, and what each needs to call its original.
+ */
+struct ephport_alloc_ctx {
+	struct ephport_alloc a;		/* what is recorded */
+	struct sock *sk;
 	struct ephport_net *en;
 	struct ephport_req req;
-	struct ephport_walk w;
-	int low, high;
-	u32 off;
+	struct ephport_force force;	/* what the range hook answers @sk */
+	u32 off;			/* the candidate taken, as an offset */
+	bool relax;			/* TCP: the relaxed autobind pass */
+	struct inet_timewait_death_row *dr;	/* connect() */
+	unsigned int hash2_nulladdr;		/* UDP */
+};
 
-	/* A bound socket keeps its port: nothing to choose. */
-	if (inet_sk(sk)->inet_num || !ephport_active())
-		return orig_hash_connect(dr, sk, path);
-	en = ephport_net(sock_net(sk));
-	if (!en)
-		return orig_hash_connect(dr, sk, path);
-
-	ephport_policy_get(sk, path, &pol);
-	a.strategy = pol.strategy;
-	a.rule = pol.rule;
-	a.result = -EADDRNOTAVAIL;
-	if (!ephport_range_get(sk, pol.range, &low, &high, &force.local))
-		goto out;
-
-	if (a.strategy->flags & EPHPORT_STRATEGY_KERNEL) {
-		/* The stock walk, over the range the range hook gives it. */
-		a.probes = 1;
-		ephport_force_range(&force, &pol, low, high);
-		a.result = orig_hash_connect(dr, sk, path);
-		ephport_unforce(&force, &pol);
-		goto out;
-	}
-
-	ephport_req_init(&req, en, sk, path, low, high);
-	ephport_walk_begin(&w, a.strategy->begin, &req);
-	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_TCP, low);
-	force.local = true;
-	ephport_force_insert(&force);
-	while (ephport_next_port(&w, &req, sock_net(sk), &off, &force.low)) {
-		int released = atomic_read(&en->released);
-
-		force.high = force.low;
-		a.probes++;
-		a.result = orig_hash_connect(dr, sk, path);
-		if (a.result != -EADDRNOTAVAIL)
-			break;
-		ephport_index_learn(en, EPHPORT_PROTO_TCP, force.low, released);
-		cond_resched();
-	}
-	ephport_force_remove(&force);
-	if (!a.result && a.strategy->commit)
-		a.strategy->commit(&req, off, a.probes);
-out:
-	if (!a.result)
-		ephport_index_set(en, EPHPORT_PROTO_TCP, inet_sk(sk)->inet_num);
-	ephport_record(en, &a);
-	return a.result;
+/* The port space of @path, for the occupancy index. */
+static enum ephport_proto ephport_path_proto(enum ephport_path path)
+{
+	return path <= EPHPORT_TCP_BIND ? EPHPORT_PROTO_TCP : EPHPORT_PROTO_UDP;
 }
 
-static int ephport_inet_hash_connect(struct inet_timewait_death_row *dr,
-				     struct sock *sk)
+/* The original of the path, as the kernel called it (@snum: bind()'s port). */
+static int ephport_orig(const struct ephport_alloc_ctx *c, unsigned short snum)
 {
-	int idx = srcu_read_lock(&ephport_srcu);
-	int ret = ephport_connect(dr, sk, EPHPORT_TCP4_CONNECT);
-
-	srcu_read_unlock(&ephport_srcu, idx);
-	return ret;
-}
-
-static int ephport_inet6_hash_connect(struct inet_timewait_death_row *dr,
-				      struct sock *sk)
-{
-	int idx = srcu_read_lock(&ephport_srcu);
-	int ret = ephport_connect(dr, sk, EPHPORT_TCP6_CONNECT);
-
-	srcu_read_unlock(&ephport_srcu, idx);
-	return ret;
+	if (c->a.path <= EPHPORT_TCP6_CONNECT)
+		return orig_hash_connect(c->dr, c->sk, c->a.path);
+	if (c->a.path == EPHPORT_TCP_BIND)
+		return orig_inet_csk_get_port(c->sk, snum);
+	return orig_udp_lib_get_port(c->sk, snum, c->hash2_nulladdr);
 }
 
 /*
@@ -412,236 +363,291 @@ static bool ephport_autobind_busy(struct sock *sk, int port, bool relax)
 }
 
 /*
- * One pass of the autobind over the strategy's candidates.  A candidate the
- * stock autobind would take is bound by the original inet_csk_get_port(),
- * with the socket's own flags: its checks are those of an explicit bind(),
- * never stricter than the autobind's.  Should a socket have come to the
- * port meanwhile, so that the autobind would no longer take it, the port
- * is let go again, as if that socket had come first.
+ * TCP bind(0) and listen(): a candidate the stock autobind would take is
+ * bound by the original inet_csk_get_port(), with the socket's own flags:
+ * its checks are those of an explicit bind(), never stricter than the
+ * autobind's.  Should a socket have come to the port meanwhile, so that
+ * the autobind would no longer take it, the port is let go again, as if
+ * that socket had come first.
  */
-static int ephport_bind_walk(struct sock *sk, struct ephport_net *en,
-			     void (*begin)(struct ephport_walk *w,
-					   const struct ephport_req *req),
-			     const struct ephport_req *req, bool relax,
-			     u32 *off, u32 *probes)
+static int ephport_bind_try(struct ephport_alloc_ctx *c, int port)
 {
-	struct ephport_walk w;
-	int port;
-
-	ephport_walk_begin(&w, begin, req);
-	/* The relaxed pass looks for ports in use: the index would not help. */
-	if (!relax)
-		ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_TCP, req->low);
-	while (ephport_next_port(&w, req, sock_net(sk), off, &port)) {
-		int released = atomic_read(&en->released);
-
-		(*probes)++;
-		if (!ephport_autobind_busy(sk, port, relax) &&
-		    !orig_inet_csk_get_port(sk, port)) {
-			if (!ephport_autobind_busy(sk, port, relax))
-				return 0;
-			orig_inet_put_port(sk);
-		}
-		ephport_index_learn(en, EPHPORT_PROTO_TCP, port, released);
-		cond_resched();
-	}
-	return -EADDRINUSE;
+	if (ephport_autobind_busy(c->sk, port, c->relax) ||
+	    orig_inet_csk_get_port(c->sk, port))
+		return 1;
+	if (!ephport_autobind_busy(c->sk, port, c->relax))
+		return 0;
+	orig_inet_put_port(c->sk);
+	return 1;
 }
 
 /*
- * One pass over the range.  The stock order ("kernel" strategy) tries the
- * lower half of the range first for a socket with SO_REUSEADDR, then the
- * upper half, each in its own stock order.
+ * Have the path's original take exactly @port: 0 once it did, 1 while the
+ * port is busy (the walk goes on), or an error that ends the walk.
  */
-static int ephport_bind_pass(struct sock *sk, struct ephport_net *en,
-			     void (*begin)(struct ephport_walk *w,
-					   const struct ephport_req *req),
-			     const struct ephport_req *req, bool relax,
-			     u32 *off, u32 *probes)
+static int ephport_try(struct ephport_alloc_ctx *c, int port)
 {
+	int ret;
+
+	if (c->a.path == EPHPORT_TCP_BIND)
+		return ephport_bind_try(c, port);
+	/* UDP: the secondary hash, for @port (see ephport_udp_lib_get_port()). */
+	if (c->a.path >= EPHPORT_UDP4)
+		return !!orig_udp_lib_get_port(c->sk, port, c->hash2_nulladdr ^ port);
+	/* connect(): the range hook answers the one port. */
+	c->force.low = port;
+	c->force.high = port;
+	ret = ephport_orig(c, 0);
+	return ret == -EADDRNOTAVAIL ? 1 : ret;
+}
+
+/*
+ * Try the strategy's candidates over @req in turn, each port found busy
+ * remembered by the occupancy index (unless a port was let go meanwhile:
+ * see ephport_index_learn()).  Returns 0 once one is taken, else the
+ * path's error.
+ */
+static int ephport_walk(struct ephport_alloc_ctx *c, ephport_begin_t begin,
+			const struct ephport_req *req)
+{
+	enum ephport_proto proto = ephport_path_proto(c->a.path);
+	struct net *net = sock_net(c->sk);
+	struct ephport_net *en = c->en;
+	struct ephport_walk w;
+	int port, ret;
+
+	ephport_walk_begin(&w, begin, req);
+	/* The relaxed pass looks for ports in use: the index would not help. */
+	if (!c->relax)
+		ephport_index_use(&w, net, en, proto, req->low);
+	while (ephport_next_port(&w, req, net, &c->off, &port)) {
+		int released = atomic_read(&en->released);
+
+		c->a.probes++;
+		ret = ephport_try(c, port);
+		if (ret <= 0)
+			return ret;
+		ephport_index_learn(en, proto, port, released);
+		cond_resched();
+	}
+	return c->a.path <= EPHPORT_TCP6_CONNECT ? -EADDRNOTAVAIL : -EADDRINUSE;
+}
+
+/*
+ * One pass of the TCP autobind over the range.  The stock order ("kernel"
+ * strategy) tries the lower half of the range first for a socket with
+ * SO_REUSEADDR, then the upper half, each in its own stock order.
+ */
+static int ephport_bind_pass(struct ephport_alloc_ctx *c, ephport_begin_t begin)
+{
+	const struct ephport_req *req = &c->req;
 	struct ephport_req half = *req;
 	int ret;
 
 	if (begin != ephport_kernel_bind_begin ||
-	    sk->sk_reuse != SK_CAN_REUSE || req->n < 4)
-		return ephport_bind_walk(sk, en, begin, req, relax, off, probes);
+	    c->sk->sk_reuse != SK_CAN_REUSE || req->n < 4)
+		return ephport_walk(c, begin, req);
 
 	/* As inet_csk_find_open_port(): the lower half is even-sized. */
 	half.n = (req->n >> 2) << 1;
-	ret = ephport_bind_walk(sk, en, begin, &half, relax, off, probes);
+	ret = ephport_walk(c, begin, &half);
 	if (!ret)
 		return 0;
 	half.low = req->low + half.n;
 	half.n = req->n - half.n;
-	ret = ephport_bind_walk(sk, en, begin, &half, relax, off, probes);
+	ret = ephport_walk(c, begin, &half);
 	if (!ret)
-		*off += req->n - half.n;
+		c->off += req->n - half.n;
 	return ret;
 }
 
 /*
+ * The strategy's walk for each path.
+ *
  * TCP bind(0) and listen() autobind, as inet_csk_find_open_port() does it
  * but over the strategy's candidates: a first pass takes a port no socket
  * is bound to (with an overlapping address), and if none is left and
  * net.ipv4.ip_autobind_reuse allows it, a relaxed pass lets SO_REUSEADDR
  * share a port, never with a socket the new one could also share it with
  * through SO_REUSEPORT.  The caller holds the socket lock.
+ *
+ * connect(): the range hook answers the socket one candidate at a time.
  */
-static int ephport_tcp_bind(struct sock *sk)
+static int ephport_walk_path(struct ephport_alloc_ctx *c, ephport_begin_t begin)
 {
-	struct ephport_alloc a = { .path = EPHPORT_TCP_BIND, .sk = sk };
-	void (*begin)(struct ephport_walk *w, const struct ephport_req *req);
-	struct ephport_policy pol;
-	struct ephport_net *en;
-	struct ephport_req req;
-	int low, high;
-	u32 off;
+	int ret;
 
-	if (!ephport_active())
-		return orig_inet_csk_get_port(sk, 0);
-	en = ephport_net(sock_net(sk));
-	if (!en)
-		return orig_inet_csk_get_port(sk, 0);
-
-	ephport_policy_get(sk, EPHPORT_TCP_BIND, &pol);
-	a.strategy = pol.strategy;
-	a.rule = pol.rule;
-	a.result = -EADDRINUSE;
-	if (!ephport_range_get(sk, pol.range, &low, &high, NULL))
-		goto out;
-
-	begin = a.strategy->begin;
-	if (a.strategy->flags & EPHPORT_STRATEGY_KERNEL) {
-		if (pol.range == EPHPORT_RANGE_AUTO) {
-			a.probes = 1;
-			a.result = orig_inet_csk_get_port(sk, 0);
-			goto out;
+	if (c->a.path == EPHPORT_TCP_BIND) {
+		ret = ephport_bind_pass(c, begin);
+		/* Without SO_REUSEADDR, the relaxed pass would find nothing more. */
+		if (ret && c->sk->sk_reuse &&
+		    READ_ONCE(sock_net(c->sk)->ipv4.sysctl_ip_autobind_reuse)) {
+			c->relax = true;
+			ret = ephport_bind_pass(c, begin);
 		}
-		/*
-		 * The stock function reads the range inline (6.12): with a
-		 * fixed range, follow its order here instead.
-		 */
-		begin = ephport_kernel_bind_begin;
+		return ret;
 	}
+	if (c->a.path >= EPHPORT_UDP4)
+		return ephport_walk(c, begin, &c->req);
 
-	ephport_req_init(&req, en, sk, EPHPORT_TCP_BIND, low, high);
-	a.result = ephport_bind_pass(sk, en, begin, &req, false, &off, &a.probes);
-	/* Without SO_REUSEADDR, the relaxed pass would find nothing more. */
-	if (a.result && sk->sk_reuse &&
-	    READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_autobind_reuse))
-		a.result = ephport_bind_pass(sk, en, begin, &req, true, &off,
-					     &a.probes);
-	if (!a.result && a.strategy->commit)
-		a.strategy->commit(&req, off, a.probes);
-out:
-	if (!a.result)
-		ephport_index_set(en, EPHPORT_PROTO_TCP, inet_sk(sk)->inet_num);
-	ephport_record(en, &a);
-	return a.result;
-}
-
-/* A port taken by an explicit bind(): the index learns of it. */
-static void ephport_index_taken(struct sock *sk, enum ephport_proto proto,
-				u16 port)
-{
-	struct ephport_net *en = ephport_net(sock_net(sk));
-
-	if (en)
-		ephport_index_set(en, proto, port);
-}
-
-static int ephport_inet_csk_get_port(struct sock *sk, unsigned short snum)
-{
-	int idx, ret;
-
-	idx = srcu_read_lock(&ephport_srcu);
-	if (snum) {
-		ret = orig_inet_csk_get_port(sk, snum);
-		if (!ret)
-			ephport_index_taken(sk, EPHPORT_PROTO_TCP, snum);
-	} else {
-		ret = ephport_tcp_bind(sk);
-	}
-	srcu_read_unlock(&ephport_srcu, idx);
+	c->force.local = true;
+	ephport_force_insert(&c->force);
+	ret = ephport_walk(c, begin, &c->req);
+	ephport_force_remove(&c->force);
 	return ret;
 }
 
 /*
- * UDP bind(0) and autobind.  The secondary hash of the wildcard address is
- * computed by the caller for the port it passes (hash ^ port): recompute it
- * for each candidate.
+ * The "kernel" strategy: the stock algorithm picks, over the range the
+ * range hook answers.  The stock TCP bind(0) reads the range inline
+ * (6.12): with a fixed range it is not called (false), and the walk
+ * follows its order instead.
  */
-static int ephport_udp(struct sock *sk, unsigned int hash2_nulladdr)
+static bool ephport_stock(struct ephport_alloc_ctx *c,
+			  const struct ephport_policy *pol, int low, int high)
 {
-	struct ephport_alloc a = { .path = EPHPORT_UDP4, .sk = sk };
-	struct ephport_force force = { .sk = sk };
-	struct ephport_policy pol;
-	struct ephport_net *en;
-	struct ephport_req req;
-	struct ephport_walk w;
-	int low, high, port;
-	u32 off;
-
-	if (!ephport_active())
-		return orig_udp_lib_get_port(sk, 0, hash2_nulladdr);
-	en = ephport_net(sock_net(sk));
-	if (!en)
-		return orig_udp_lib_get_port(sk, 0, hash2_nulladdr);
-
-	if (sk->sk_family == AF_INET6)
-		a.path = EPHPORT_UDP6;
-	ephport_policy_get(sk, a.path, &pol);
-	a.strategy = pol.strategy;
-	a.rule = pol.rule;
-	a.result = -EADDRINUSE;
-	if (!ephport_range_get(sk, pol.range, &low, &high, &force.local))
-		goto out;
-
-	if (a.strategy->flags & EPHPORT_STRATEGY_KERNEL) {
-		a.probes = 1;
-		ephport_force_range(&force, &pol, low, high);
-		a.result = orig_udp_lib_get_port(sk, 0, hash2_nulladdr);
-		ephport_unforce(&force, &pol);
-		goto out;
-	}
-
-	ephport_req_init(&req, en, sk, a.path, low, high);
-	ephport_walk_begin(&w, a.strategy->begin, &req);
-	ephport_index_use(&w, sock_net(sk), en, EPHPORT_PROTO_UDP, low);
-	while (ephport_next_port(&w, &req, sock_net(sk), &off, &port)) {
-		int released = atomic_read(&en->released);
-
-		a.probes++;
-		if (!orig_udp_lib_get_port(sk, port, hash2_nulladdr ^ port)) {
-			a.result = 0;
-			break;
-		}
-		ephport_index_learn(en, EPHPORT_PROTO_UDP, port, released);
-		cond_resched();
-	}
-	if (!a.result && a.strategy->commit)
-		a.strategy->commit(&req, off, a.probes);
-out:
-	if (!a.result)
-		ephport_index_set(en, EPHPORT_PROTO_UDP, inet_sk(sk)->inet_num);
-	ephport_record(en, &a);
-	return a.result;
+	if (c->a.path == EPHPORT_TCP_BIND && pol->range != EPHPORT_RANGE_AUTO)
+		return false;
+	c->a.probes = 1;
+	ephport_force_range(&c->force, pol, low, high);
+	c->a.result = ephport_orig(c, 0);
+	ephport_unforce(&c->force, pol);
+	return true;
 }
 
+/*
+ * An allocation on path @c->a.path for @c->sk: the policy and range, the
+ * stock algorithm or the strategy's walk, then the strategy's commit, the
+ * index and the record; the result is in @c->a.result.  Returns false when
+ * ephport does not choose (disabled, or the namespace not set up): the
+ * caller passes the call through.  Out of line: the one place that calls
+ * a strategy's ->commit() (see selftests/ibt-check.allow).
+ */
+static noinline bool ephport_alloc(struct ephport_alloc_ctx *c)
+{
+	const struct ephport_strategy *s;
+	struct ephport_policy pol;
+	ephport_begin_t begin;
+	int low, high;
+
+	if (!ephport_active())
+		return false;
+	c->en = ephport_net(sock_net(c->sk));
+	if (!c->en)
+		return false;
+
+	ephport_policy_get(c->sk, c->a.path, &pol);
+	s = pol.strategy;
+	c->a.sk = c->sk;
+	c->a.strategy = s;
+	c->a.rule = pol.rule;
+	c->a.result = c->a.path <= EPHPORT_TCP6_CONNECT ? -EADDRNOTAVAIL : -EADDRINUSE;
+	c->force.sk = c->sk;
+	if (!ephport_range_get(c->sk, pol.range, &low, &high, &c->force.local))
+		goto out;
+
+	begin = s->begin;
+	if (s->flags & EPHPORT_STRATEGY_KERNEL) {
+		if (ephport_stock(c, &pol, low, high))
+			goto out;
+		begin = ephport_kernel_bind_begin;
+	}
+	ephport_req_init(&c->req, c->en, c->sk, c->a.path, low, high);
+	c->a.result = ephport_walk_path(c, begin);
+	if (!c->a.result && s->commit)
+		s->commit(&c->req, c->off, c->a.probes);
+out:
+	if (!c->a.result)
+		ephport_index_set(c->en, ephport_path_proto(c->a.path),
+				  inet_sk(c->sk)->inet_num);
+	ephport_record(c->en, &c->a);
+	return true;
+}
+
+/*
+ * @stmt inside an ephport_srcu read section (see ephport.h): the body of
+ * every replacement.
+ */
+#define EPHPORT_SRCU(stmt) do {					\
+	int __idx = srcu_read_lock(&ephport_srcu);			\
+	stmt;								\
+	srcu_read_unlock(&ephport_srcu, __idx);				\
+} while (0)
+
+static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
+			   enum ephport_path path)
+{
+	struct ephport_alloc_ctx c = { .a.path = path, .sk = sk, .dr = dr };
+
+	/* A bound socket keeps its port: nothing to choose. */
+	if (!inet_sk(sk)->inet_num && ephport_alloc(&c))
+		return c.a.result;
+	return ephport_orig(&c, 0);
+}
+
+static int ephport_inet_hash_connect(struct inet_timewait_death_row *dr,
+				     struct sock *sk)
+{
+	int ret;
+
+	EPHPORT_SRCU(ret = ephport_connect(dr, sk, EPHPORT_TCP4_CONNECT));
+	return ret;
+}
+
+static int ephport_inet6_hash_connect(struct inet_timewait_death_row *dr,
+				      struct sock *sk)
+{
+	int ret;
+
+	EPHPORT_SRCU(ret = ephport_connect(dr, sk, EPHPORT_TCP6_CONNECT));
+	return ret;
+}
+
+/*
+ * bind() and the autobinds: port @snum, or with 0 one that ephport
+ * chooses.  A port taken by an explicit bind(): the index learns of it.
+ */
+static int ephport_get_port(struct ephport_alloc_ctx *c, unsigned short snum)
+{
+	struct ephport_net *en;
+	int ret;
+
+	if (!snum && ephport_alloc(c))
+		return c->a.result;
+	ret = ephport_orig(c, snum);
+	if (snum && !ret) {
+		en = ephport_net(sock_net(c->sk));
+		if (en)
+			ephport_index_set(en, ephport_path_proto(c->a.path), snum);
+	}
+	return ret;
+}
+
+static int ephport_inet_csk_get_port(struct sock *sk, unsigned short snum)
+{
+	struct ephport_alloc_ctx c = { .a.path = EPHPORT_TCP_BIND, .sk = sk };
+	int ret;
+
+	EPHPORT_SRCU(ret = ephport_get_port(&c, snum));
+	return ret;
+}
+
+/*
+ * UDP: the secondary hash of the wildcard address is computed by the
+ * caller for the port it passes (hash ^ port): recomputed for each
+ * candidate.
+ */
 static int ephport_udp_lib_get_port(struct sock *sk, unsigned short snum,
 				    unsigned int hash2_nulladdr)
 {
-	int idx, ret;
+	struct ephport_alloc_ctx c = {
+		.a.path = sk->sk_family == AF_INET6 ? EPHPORT_UDP6 : EPHPORT_UDP4,
+		.sk = sk,
+		.hash2_nulladdr = hash2_nulladdr,
+	};
+	int ret;
 
-	idx = srcu_read_lock(&ephport_srcu);
-	if (snum) {
-		ret = orig_udp_lib_get_port(sk, snum, hash2_nulladdr);
-		if (!ret)
-			ephport_index_taken(sk, EPHPORT_PROTO_UDP, snum);
-	} else {
-		ret = ephport_udp(sk, hash2_nulladdr);
-	}
-	srcu_read_unlock(&ephport_srcu, idx);
+	EPHPORT_SRCU(ret = ephport_get_port(&c, snum));
 	return ret;
 }
 
@@ -650,24 +656,25 @@ static int ephport_udp_lib_get_port(struct sock *sk, unsigned short snum,
  * read before the original clears it, and the index told once the port
  * is out of the kernel's tables.  These run in any context, softirq too.
  */
-static void ephport_inet_put_port(struct sock *sk)
+static void ephport_let_go(struct sock *sk, enum ephport_proto proto)
 {
-	int idx = srcu_read_lock(&ephport_srcu);
 	u16 port = READ_ONCE(inet_sk(sk)->inet_num);
 
-	orig_inet_put_port(sk);
-	ephport_index_release(sk, EPHPORT_PROTO_TCP, port);
-	srcu_read_unlock(&ephport_srcu, idx);
+	if (proto == EPHPORT_PROTO_TCP)
+		orig_inet_put_port(sk);
+	else
+		orig_udp_lib_unhash(sk);
+	ephport_index_release(sk, proto, port);
+}
+
+static void ephport_inet_put_port(struct sock *sk)
+{
+	EPHPORT_SRCU(ephport_let_go(sk, EPHPORT_PROTO_TCP));
 }
 
 static void ephport_udp_lib_unhash(struct sock *sk)
 {
-	int idx = srcu_read_lock(&ephport_srcu);
-	u16 port = READ_ONCE(inet_sk(sk)->inet_num);
-
-	orig_udp_lib_unhash(sk);
-	ephport_index_release(sk, EPHPORT_PROTO_UDP, port);
-	srcu_read_unlock(&ephport_srcu, idx);
+	EPHPORT_SRCU(ephport_let_go(sk, EPHPORT_PROTO_UDP));
 }
 
 static bool ephport_orig_range(const struct sock *sk, int *low, int *high)
@@ -721,10 +728,9 @@ static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
 static ephport_range_ret ephport_get_range(const struct sock *sk, int *low,
 					   int *high)
 {
-	int idx = srcu_read_lock(&ephport_srcu);
-	bool local = ephport_range_answer(sk, low, high);
+	bool local;
 
-	srcu_read_unlock(&ephport_srcu, idx);
+	EPHPORT_SRCU(local = ephport_range_answer(sk, low, high));
 #ifdef EPHPORT_HAVE_RANGE_BOOL
 	return local;
 #else
@@ -764,7 +770,7 @@ static struct ephport_hook_set ephport_path_set = {
 	.n = ARRAY_SIZE(ephport_path_hooks),
 };
 
-int ephport_hooks_init(void)
+int ephport_alloc_init(void)
 {
 	unsigned int i;
 	int err;
@@ -785,7 +791,7 @@ int ephport_hooks_init(void)
 	return err;
 }
 
-void ephport_hooks_uninit(void)
+void ephport_alloc_uninit(void)
 {
 	ephport_hooks_remove(&ephport_path_set);
 	ephport_hooks_remove(&ephport_range_set);
