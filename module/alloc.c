@@ -305,26 +305,20 @@ static bool ephport_autobind_conflict(const struct sock *sk, struct sock *sk2,
  * and on the owners lists of its bhash2 buckets since.
  */
 static bool ephport_bucket_conflict(const struct sock *sk,
-				    const struct inet_bind_bucket *tb,
+				    struct inet_bind_bucket *tb,
 				    kuid_t uid, bool relax, bool reuseport_cb_ok)
 {
+	struct hlist_node *pos = NULL;
+	struct hlist_head *owners;
 	struct sock *sk2;
-#ifdef EPHPORT_HAVE_TB_BHASH2
-	struct inet_bind2_bucket *tb2;
 
-	hlist_for_each_entry(tb2, &tb->bhash2, bhash_node) {
-		sk_for_each_bound(sk2, &tb2->owners) {
+	while ((owners = ephport_tb_owners(tb, &pos))) {
+		sk_for_each_bound(sk2, owners) {
 			if (ephport_autobind_conflict(sk, sk2, uid, relax,
 						      reuseport_cb_ok))
 				return true;
 		}
 	}
-#else
-	sk_for_each_bound(sk2, &tb->owners) {
-		if (ephport_autobind_conflict(sk, sk2, uid, relax, reuseport_cb_ok))
-			return true;
-	}
-#endif
 	return false;
 }
 
@@ -677,14 +671,11 @@ static void ephport_udp_lib_unhash(struct sock *sk)
 	EPHPORT_SRCU(ephport_let_go(sk, EPHPORT_PROTO_UDP));
 }
 
-static bool ephport_orig_range(const struct sock *sk, int *low, int *high)
+/* The stock range getter, and whether a per-socket range applies. */
+static bool ephport_orig_range(const struct sock *sk, int *lo, int *hi)
 {
-#ifdef EPHPORT_HAVE_RANGE_BOOL
-	return static_call(ephport_orig_inet_sk_get_local_port_range)(sk, low, high);
-#else
-	static_call(ephport_orig_inet_sk_get_local_port_range)(sk, low, high);
-	return false;
-#endif
+	return ephport_range_call(static_call(ephport_orig_inet_sk_get_local_port_range)
+				  (sk, lo, hi));
 }
 
 /*
@@ -728,14 +719,10 @@ static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
 static ephport_range_ret ephport_get_range(const struct sock *sk, int *low,
 					   int *high)
 {
-	bool local;
+	bool local __maybe_unused;
 
 	EPHPORT_SRCU(local = ephport_range_answer(sk, low, high));
-#ifdef EPHPORT_HAVE_RANGE_BOOL
-	return local;
-#else
-	(void)local;
-#endif
+	return EPHPORT_RANGE_RET(local);
 }
 
 /*

@@ -32,6 +32,7 @@
 #include <net/sock.h>
 #include <net/udp.h>
 
+#include "compat.h"
 #include "ephport.h"
 
 /* The namespace's bitmap for @proto, or NULL while it has none. */
@@ -96,15 +97,6 @@ void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port)
 unsigned int ephport_ports_count(const unsigned long *bits, int low, int high)
 {
 	return bitmap_weight(bits, high + 1) - bitmap_weight(bits, low);
-}
-
-static struct udp_table *ephport_udp_table(struct net *net)
-{
-#ifdef EPHPORT_HAVE_NETNS_UDP_TABLE
-	return net->ipv4.udp_table;
-#else
-	return &udp_table;
-#endif
 }
 
 static void ephport_bit_set(unsigned long *bits, u16 port)
