@@ -26,9 +26,15 @@
 #include <net/sock_reuseport.h>
 #include <net/udp.h>
 
+#include "alloc.h"
 #include "compat.h"
 #include "ephport.h"
 #include "hook.h"
+#include "index.h"
+#include "netns.h"
+#include "params.h"
+#include "rules.h"
+#include "stats.h"
 
 /*
  * The originals, called directly through static calls that hook.c points
@@ -517,7 +523,7 @@ static bool ephport_stock(struct ephport_alloc_ctx *c,
  * caller passes the call through.  Out of line: the one place that calls
  * a strategy's ->commit() (see selftests/ibt-check.allow).
  */
-static noinline bool ephport_alloc(struct ephport_alloc_ctx *c)
+static noinline bool ephport_choose(struct ephport_alloc_ctx *c)
 {
 	const struct ephport_strategy *s;
 	struct ephport_policy pol;
@@ -574,7 +580,7 @@ static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 	struct ephport_alloc_ctx c = { .a.path = path, .sk = sk, .dr = dr };
 
 	/* A bound socket keeps its port: nothing to choose. */
-	if (!inet_sk(sk)->inet_num && ephport_alloc(&c))
+	if (!inet_sk(sk)->inet_num && ephport_choose(&c))
 		return c.a.result;
 	return ephport_orig(&c, 0);
 }
@@ -606,7 +612,7 @@ static int ephport_get_port(struct ephport_alloc_ctx *c, unsigned short snum)
 	struct ephport_net *en;
 	int ret;
 
-	if (!snum && ephport_alloc(c))
+	if (!snum && ephport_choose(c))
 		return c->a.result;
 	ret = ephport_orig(c, snum);
 	if (snum && !ret) {

@@ -33,7 +33,8 @@
 #include <net/udp.h>
 
 #include "compat.h"
-#include "ephport.h"
+#include "index.h"
+#include "netns.h"
 
 /* The namespace's bitmap for @proto, or NULL while it has none. */
 static unsigned long *ephport_index_bits(struct ephport_net *en,

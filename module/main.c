@@ -15,7 +15,13 @@
 #include <linux/module.h>
 #include <linux/srcu.h>
 
+#include "alloc.h"
 #include "ephport.h"
+#include "netns.h"
+#include "params.h"
+#include "rules.h"
+#include "stats.h"
+#include "sysfs.h"
 
 struct srcu_struct ephport_srcu;
 

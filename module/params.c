@@ -18,6 +18,7 @@
 
 #include "compat.h"
 #include "ephport.h"
+#include "params.h"
 
 bool ephport_enabled = true;
 u32 ephport_range = EPHPORT_RANGE_AUTO;

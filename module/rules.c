@@ -31,6 +31,9 @@
 #include <net/sock.h>
 
 #include "ephport.h"
+#include "params.h"
+#include "rules.h"
+#include "stats.h"
 
 #define EPHPORT_RULE_PRIORITY	100
 #define EPHPORT_CGROUP_PATH_MAX	1024

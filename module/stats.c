@@ -17,6 +17,11 @@
 #include <net/ipv6.h>
 
 #include "ephport.h"
+#include "index.h"
+#include "netns.h"
+#include "params.h"
+#include "rules.h"
+#include "stats.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"

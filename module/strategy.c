@@ -16,6 +16,8 @@
 #include <linux/sysfs.h>
 
 #include "ephport.h"
+#include "params.h"
+#include "rules.h"
 
 struct ephport_secrets ephport_secrets;
 

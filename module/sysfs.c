@@ -13,6 +13,10 @@
 #include <linux/sysfs.h>
 
 #include "ephport.h"
+#include "netns.h"
+#include "params.h"
+#include "stats.h"
+#include "sysfs.h"
 
 static struct kobject *ephport_kobj;
 
