@@ -16,13 +16,6 @@
 struct ephport_alloc;
 struct ephport_rule;
 
-struct ephport_rule_stats {
-	u64 allocations;
-	u64 failures;
-	u64 probes;
-	u64 max_probes;
-};
-
 /* What one allocation uses: the global settings, or a rule's. */
 struct ephport_policy {
 	const struct ephport_strategy *strategy;
