@@ -15,7 +15,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/hash.h>
 #include <linux/sched.h>
 #include <net/addrconf.h>
 #include <net/inet_connection_sock.h>
@@ -33,6 +32,7 @@
 #include "index.h"
 #include "netns.h"
 #include "params.h"
+#include "range.h"
 #include "rules.h"
 #include "stats.h"
 
@@ -49,7 +49,6 @@ EPHPORT_DEFINE_ORIG(inet6_hash_connect);
 #endif
 EPHPORT_DEFINE_ORIG(inet_csk_get_port);
 EPHPORT_DEFINE_ORIG(udp_lib_get_port);
-EPHPORT_DEFINE_ORIG(inet_sk_get_local_port_range);
 EPHPORT_DEFINE_ORIG(inet_put_port);
 EPHPORT_DEFINE_ORIG(udp_lib_unhash);
 EPHPORT_DEFINE_ORIG(inet_rcv_saddr_equal);
@@ -95,79 +94,6 @@ static noinline bool orig_inet_rcv_saddr_equal(const struct sock *sk,
 							      match_wildcard);
 }
 
-/*
- * Sockets whose allocation is being driven: the range hook answers them
- * [low, high], a single port for a connect() that tries one candidate at
- * a time, a rule's range for the stock algorithm.  A socket is driven by
- * the one task holding its lock, which alone updates the entry; other
- * tasks only compare ->sk.
- */
-#define EPHPORT_FORCE_BITS	6
-
-struct ephport_force {
-	struct hlist_node node;
-	const struct sock *sk;
-	int low;
-	int high;
-	bool local;		/* what the range hook returns */
-};
-
-static struct ephport_force_bucket {
-	spinlock_t lock;		/* protects head */
-	struct hlist_head head;
-} ephport_force_table[1 << EPHPORT_FORCE_BITS];
-
-static atomic_t ephport_forced = ATOMIC_INIT(0);
-
-static struct ephport_force_bucket *ephport_force_bucket(const struct sock *sk)
-{
-	return &ephport_force_table[hash_ptr(sk, EPHPORT_FORCE_BITS)];
-}
-
-static void ephport_force_insert(struct ephport_force *f)
-{
-	struct ephport_force_bucket *b = ephport_force_bucket(f->sk);
-
-	spin_lock_bh(&b->lock);
-	hlist_add_head(&f->node, &b->head);
-	spin_unlock_bh(&b->lock);
-	atomic_inc(&ephport_forced);
-}
-
-static void ephport_force_remove(struct ephport_force *f)
-{
-	struct ephport_force_bucket *b = ephport_force_bucket(f->sk);
-
-	atomic_dec(&ephport_forced);
-	spin_lock_bh(&b->lock);
-	hlist_del(&f->node);
-	spin_unlock_bh(&b->lock);
-}
-
-static bool ephport_force_lookup(const struct sock *sk, int *low, int *high,
-				 bool *local)
-{
-	struct ephport_force_bucket *b;
-	struct ephport_force *f;
-	bool found = false;
-
-	if (!atomic_read(&ephport_forced))
-		return false;
-	b = ephport_force_bucket(sk);
-	spin_lock_bh(&b->lock);
-	hlist_for_each_entry(f, &b->head, node) {
-		if (f->sk == sk) {
-			*low = f->low;
-			*high = f->high;
-			*local = f->local;
-			found = true;
-			break;
-		}
-	}
-	spin_unlock_bh(&b->lock);
-	return found;
-}
-
 /* What the strategy sees of this allocation; see core.h for the hash inputs. */
 static void ephport_req_init(struct ephport_req *req, struct ephport_net *en,
 			     const struct sock *sk, enum ephport_path path,
@@ -211,27 +137,6 @@ static void ephport_req_init(struct ephport_req *req, struct ephport_net *en,
 		f->laddr[0] = (__force u32)inet->inet_rcv_saddr;
 		break;
 	}
-}
-
-/*
- * The stock algorithm over a rule's range: the range hook answers it to
- * this socket until ephport_unforce().
- */
-static void ephport_force_range(struct ephport_force *f,
-				const struct ephport_policy *pol, int low, int high)
-{
-	if (pol->rule_range) {
-		f->low = low;
-		f->high = high;
-		ephport_force_insert(f);
-	}
-}
-
-static void ephport_unforce(struct ephport_force *f,
-			    const struct ephport_policy *pol)
-{
-	if (pol->rule_range)
-		ephport_force_remove(f);
 }
 
 /* The next candidate port that is not reserved, or false when none is left. */
@@ -564,16 +469,6 @@ out:
 	return true;
 }
 
-/*
- * @stmt inside an ephport_srcu read section (see ephport.h): the body of
- * every replacement.
- */
-#define EPHPORT_SRCU(stmt) do {					\
-	int __idx = srcu_read_lock(&ephport_srcu);			\
-	stmt;								\
-	srcu_read_unlock(&ephport_srcu, __idx);				\
-} while (0)
-
 static int ephport_connect(struct inet_timewait_death_row *dr, struct sock *sk,
 			   enum ephport_path path)
 {
@@ -677,68 +572,6 @@ static void ephport_udp_lib_unhash(struct sock *sk)
 	EPHPORT_SRCU(ephport_let_go(sk, EPHPORT_PROTO_UDP));
 }
 
-/* The stock range getter, and whether a per-socket range applies. */
-static bool ephport_orig_range(const struct sock *sk, int *lo, int *hi)
-{
-	return ephport_range_call(static_call(ephport_orig_inet_sk_get_local_port_range)
-				  (sk, lo, hi));
-}
-
-/*
- * The sockets whose ports ephport chooses: TCP, UDP and UDP-Lite, and DCCP,
- * which goes through the TCP functions.  SCTP also asks the range getter,
- * and keeps the stock answer.
- */
-static bool ephport_steered(const struct sock *sk)
-{
-	switch (sk->sk_protocol) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_DCCP:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * The range getter: a one-port range for a connect() being driven, the
- * module's range while a fixed one is set (for the sockets ephport
- * steers), the stock answer otherwise.  Returns whether a per-socket range
- * applies (6.5 and later use that).
- */
-static bool ephport_range_answer(const struct sock *sk, int *low, int *high)
-{
-	u32 range = READ_ONCE(ephport_range);
-	bool local = false;
-
-	if (ephport_force_lookup(sk, low, high, &local))
-		return local;
-	if (ephport_active() && range != EPHPORT_RANGE_AUTO &&
-	    ephport_steered(sk) &&
-	    ephport_range_get(sk, range, low, high, &local))
-		return local;
-	return ephport_orig_range(sk, low, high);
-}
-
-static ephport_range_ret ephport_get_range(const struct sock *sk, int *low,
-					   int *high)
-{
-	bool local __maybe_unused;
-
-	EPHPORT_SRCU(local = ephport_range_answer(sk, low, high));
-	return EPHPORT_RANGE_RET(local);
-}
-
-/*
- * The range hook goes first and comes off last, so that no connect() being
- * driven ever runs without it.
- */
-static struct ephport_hook ephport_range_hooks[] = {
-	EPHPORT_HOOK(inet_sk_get_local_port_range, ephport_get_range),
-};
-
 static struct ephport_hook ephport_path_hooks[] = {
 	EPHPORT_HOOK(inet_hash_connect, ephport_inet_hash_connect),
 #if IS_ENABLED(CONFIG_IPV6)
@@ -753,11 +586,6 @@ static struct ephport_hook ephport_path_hooks[] = {
 	EPHPORT_CALLEE(inet_rcv_saddr_equal),
 };
 
-static struct ephport_hook_set ephport_range_set = {
-	.hooks = ephport_range_hooks,
-	.n = ARRAY_SIZE(ephport_range_hooks),
-};
-
 static struct ephport_hook_set ephport_path_set = {
 	.hooks = ephport_path_hooks,
 	.n = ARRAY_SIZE(ephport_path_hooks),
@@ -765,20 +593,15 @@ static struct ephport_hook_set ephport_path_set = {
 
 int ephport_alloc_init(void)
 {
-	unsigned int i;
 	int err;
 
-	for (i = 0; i < ARRAY_SIZE(ephport_force_table); i++) {
-		spin_lock_init(&ephport_force_table[i].lock);
-		INIT_HLIST_HEAD(&ephport_force_table[i].head);
-	}
-
-	err = ephport_hooks_install(&ephport_range_set);
+	/* The range hook goes first and comes off last: see range.c. */
+	err = ephport_range_init();
 	if (err)
 		return err;
 	err = ephport_hooks_install(&ephport_path_set);
 	if (err) {
-		ephport_hooks_remove(&ephport_range_set);
+		ephport_range_uninit();
 		ephport_hooks_done();
 	}
 	return err;
@@ -787,6 +610,6 @@ int ephport_alloc_init(void)
 void ephport_alloc_uninit(void)
 {
 	ephport_hooks_remove(&ephport_path_set);
-	ephport_hooks_remove(&ephport_range_set);
+	ephport_range_uninit();
 	ephport_hooks_done();
 }

@@ -46,6 +46,13 @@ extern const char *const ephport_path_attrs[EPHPORT_PATHS];	/* "tcp4_connect" */
  */
 extern struct srcu_struct ephport_srcu;
 
+/* @stmt inside an ephport_srcu read section: the body of every replacement. */
+#define EPHPORT_SRCU(stmt) do {					\
+	int __idx = srcu_read_lock(&ephport_srcu);			\
+	stmt;								\
+	srcu_read_unlock(&ephport_srcu, __idx);				\
+} while (0)
+
 /* strategy.c */
 #define EPHPORT_STRATEGY_NAME_MAX	16
 
