@@ -25,7 +25,8 @@ extern struct mutex ephport_config_lock;
 int ephport_parse_enabled(const char *buf, size_t len, bool *enabled);
 int ephport_parse_range(const char *buf, size_t len, u32 *range);
 int ephport_parse_strategy(const char *buf, size_t len, char *name);
-int ephport_format_range(char *buf, size_t size);
+int ephport_value(const char *buf, size_t len, size_t max);
+int ephport_format_range(char *buf, size_t size, u32 range);
 int ephport_parse_warn_pct(const char *buf, size_t len, unsigned int *pct);
 bool ephport_range_net(const struct net *net, u32 range, int *low, int *high);
 bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,

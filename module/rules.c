@@ -134,17 +134,10 @@ void ephport_rule_count(const struct ephport_rule *r, const struct ephport_alloc
 void ephport_rule_stats_sum(const struct ephport_rule *r,
 			    struct ephport_rule_stats *sum)
 {
-	unsigned int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		const struct ephport_rule_stats *s = per_cpu_ptr(r->stats, cpu);
-
-		sum->allocations += READ_ONCE(s->allocations);
-		sum->failures += READ_ONCE(s->failures);
-		sum->probes += READ_ONCE(s->probes);
-		sum->max_probes = max(sum->max_probes, READ_ONCE(s->max_probes));
-	}
+	BUILD_BUG_ON(offsetof(struct ephport_rule_stats, max_probes) !=
+		     sizeof(*sum) - sizeof(u64));
+	ephport_pcpu_fold((const u64 __percpu *)r->stats, sizeof(*sum) / sizeof(u64),
+			  1, (u64 *)sum);
 }
 
 /* The rule table of /proc/net/ephport/stats, after a blank line. */

@@ -33,29 +33,10 @@ static struct ephport_rule *to_rule(struct config_item *item)
 	return container_of(item, struct ephport_rule, item);
 }
 
-/*
- * A value as written to an attribute: printable text, optionally followed
- * by one newline, possibly empty (which clears the setting).  Returns the
- * length without the newline, or -EINVAL.
- */
-static int ephport_rule_value(const char *buf, size_t len, size_t max)
-{
-	size_t i;
-
-	if (len && buf[len - 1] == '\n')
-		len--;
-	if (len > max)
-		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (!isprint(buf[i]) && buf[i] != '\t')
-			return -EINVAL;
-	return len;
-}
-
 /* @buf's value as a C string in @s, of at most @size - 1 characters. */
 static int ephport_rule_string(const char *buf, size_t len, char *s, size_t size)
 {
-	int n = ephport_rule_value(buf, len, size - 1);
+	int n = ephport_value(buf, len, size - 1);
 
 	if (n < 0)
 		return n;
@@ -107,7 +88,7 @@ static ssize_t ephport_rule_cgroup_store(struct config_item *item,
 
 	if (!capable(CAP_NET_ADMIN))
 		return -EPERM;
-	n = ephport_rule_value(buf, count, EPHPORT_CGROUP_PATH_MAX);
+	n = ephport_value(buf, count, EPHPORT_CGROUP_PATH_MAX);
 	if (n < 0 || (n && buf[0] != '/'))
 		return -EINVAL;
 	if (n) {
@@ -340,17 +321,13 @@ EPHPORT_RULE_STORE(path, ephport_rule_parse_path)
 /* range: as the global range; "auto" or empty for the global one. */
 static ssize_t ephport_rule_range_show(struct config_item *item, char *page)
 {
-	u32 range = READ_ONCE(to_rule(item)->conf.range);
-
-	if (range == EPHPORT_RANGE_AUTO)
-		return sprintf(page, "auto\n");
-	return sprintf(page, "%u %u\n", range & 0xffff, range >> 16);
+	return ephport_format_range(page, PAGE_SIZE, READ_ONCE(to_rule(item)->conf.range));
 }
 
 static int ephport_rule_parse_range(const char *buf, size_t count,
 				    struct ephport_rule_conf *c)
 {
-	if (!ephport_rule_value(buf, count, 0)) {
+	if (!ephport_value(buf, count, 0)) {
 		c->range = EPHPORT_RANGE_AUTO;
 		return 0;
 	}
@@ -388,7 +365,7 @@ static ssize_t ephport_rule_strategy_store(struct config_item *item,
 
 	if (!capable(CAP_NET_ADMIN))
 		return -EPERM;
-	n = ephport_rule_value(buf, count, EPHPORT_STRATEGY_NAME_MAX);
+	n = ephport_value(buf, count, EPHPORT_STRATEGY_NAME_MAX);
 	if (n && ephport_parse_strategy(buf, count, name))
 		return -EINVAL;
 

@@ -21,6 +21,7 @@ enum {
 	EPHPORT_RULE_BIND,
 };
 
+/* Counters, then the maximum: see ephport_pcpu_fold(). */
 struct ephport_rule_stats {
 	u64 allocations;
 	u64 failures;

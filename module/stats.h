@@ -18,12 +18,13 @@
 /* Probe-count histogram buckets: 1, 2-3, 4-7, ..., 512-1023, >= 1024. */
 #define EPHPORT_HIST_BUCKETS	11
 
+/* Counters, then maxima: see ephport_pcpu_fold(). */
 struct ephport_pcpu_stats {
 	u64 allocations[EPHPORT_PATHS];
 	u64 failures[EPHPORT_PATHS];
 	u64 probes[EPHPORT_PATHS];
-	u64 max_probes[EPHPORT_PATHS];
 	u64 hist[EPHPORT_PATHS][EPHPORT_HIST_BUCKETS];
+	u64 max_probes[EPHPORT_PATHS];
 };
 
 struct ephport_log_entry {
@@ -64,6 +65,8 @@ struct ephport_net;
 extern struct ephport_pcpu_stats __percpu *ephport_global_stats;
 void ephport_log_free(struct ephport_log *log);
 void ephport_record(struct ephport_net *en, const struct ephport_alloc *a);
+void ephport_pcpu_fold(const u64 __percpu *pcpu, unsigned int n,
+		       unsigned int n_max, u64 *sum);
 void ephport_stats_sum(struct ephport_pcpu_stats __percpu *pcpu,
 		       struct ephport_pcpu_stats *sum);
 void ephport_stats_reset(struct ephport_pcpu_stats __percpu *pcpu);
