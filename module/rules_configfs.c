@@ -65,6 +65,25 @@ static ssize_t ephport_rule_##field##_store(struct config_item *item,	\
 	return err ?: count;						\
 }
 
+/*
+ * Give @r the settings @c, in which @ref (a new reference, or NULL) takes
+ * the place of @held.  *@drop tells the caller to put @ref again: the
+ * rule holds it already, or the update failed.
+ */
+static int ephport_rule_update_ref(struct ephport_rule *r,
+				   const struct ephport_rule_conf *c,
+				   const void *ref, const void *held, bool *drop)
+{
+	int err;
+
+	*drop = ref && ref == held;
+	if (*drop)
+		return 0;
+	err = ephport_rule_update(r, c);
+	*drop = err && ref;
+	return err;
+}
+
 /* cgroup: a cgroup v2 path, as in /proc/PID/cgroup; empty for any. */
 static ssize_t ephport_rule_cgroup_show(struct config_item *item, char *page)
 {
@@ -84,6 +103,7 @@ static ssize_t ephport_rule_cgroup_store(struct config_item *item,
 	struct cgroup *cgroup = NULL;
 	struct ephport_rule_conf c;
 	char *path = NULL;
+	bool drop;
 	int n, err;
 
 	if (!capable(CAP_NET_ADMIN))
@@ -107,14 +127,9 @@ static ssize_t ephport_rule_cgroup_store(struct config_item *item,
 	mutex_lock(&ephport_rules_lock);
 	c = r->conf;
 	c.cgroup = cgroup;
-	if (cgroup && cgroup == r->conf.cgroup) {
-		cgroup_put(cgroup);	/* the rule holds one already */
-		err = 0;
-	} else {
-		err = ephport_rule_update(r, &c);
-		if (err && cgroup)
-			cgroup_put(cgroup);
-	}
+	err = ephport_rule_update_ref(r, &c, cgroup, r->conf.cgroup, &drop);
+	if (drop)
+		cgroup_put(cgroup);
 	if (!err)
 		swap(r->cgroup_path, path);
 	mutex_unlock(&ephport_rules_lock);
@@ -286,37 +301,29 @@ static int ephport_rule_word_parse(const char *buf, size_t count,
 	return -EINVAL;
 }
 
-static ssize_t ephport_rule_proto_show(struct config_item *item, char *page)
-{
-	return ephport_rule_word_show(page, ephport_rule_protos,
-				      ARRAY_SIZE(ephport_rule_protos),
-				      READ_ONCE(to_rule(item)->conf.proto));
-}
+/*
+ * The attribute of the word match @field, one of the words of @words:
+ * show, parse and store.
+ */
+#define EPHPORT_RULE_WORD_ATTR(field, words)				\
+static ssize_t ephport_rule_##field##_show(struct config_item *item,	\
+					   char *page)			\
+{									\
+	return ephport_rule_word_show(page, words, ARRAY_SIZE(words),	\
+				      READ_ONCE(to_rule(item)->conf.field)); \
+}									\
+									\
+static int ephport_rule_parse_##field(const char *buf, size_t count,	\
+				      struct ephport_rule_conf *c)	\
+{									\
+	return ephport_rule_word_parse(buf, count, words,		\
+				       ARRAY_SIZE(words), &c->field);	\
+}									\
+									\
+EPHPORT_RULE_STORE(field, ephport_rule_parse_##field)
 
-static int ephport_rule_parse_proto(const char *buf, size_t count,
-				    struct ephport_rule_conf *c)
-{
-	return ephport_rule_word_parse(buf, count, ephport_rule_protos,
-				       ARRAY_SIZE(ephport_rule_protos), &c->proto);
-}
-
-EPHPORT_RULE_STORE(proto, ephport_rule_parse_proto)
-
-static ssize_t ephport_rule_path_show(struct config_item *item, char *page)
-{
-	return ephport_rule_word_show(page, ephport_rule_paths,
-				      ARRAY_SIZE(ephport_rule_paths),
-				      READ_ONCE(to_rule(item)->conf.path));
-}
-
-static int ephport_rule_parse_path(const char *buf, size_t count,
-				   struct ephport_rule_conf *c)
-{
-	return ephport_rule_word_parse(buf, count, ephport_rule_paths,
-				       ARRAY_SIZE(ephport_rule_paths), &c->path);
-}
-
-EPHPORT_RULE_STORE(path, ephport_rule_parse_path)
+EPHPORT_RULE_WORD_ATTR(proto, ephport_rule_protos)
+EPHPORT_RULE_WORD_ATTR(path, ephport_rule_paths)
 
 /* range: as the global range; "auto" or empty for the global one. */
 static ssize_t ephport_rule_range_show(struct config_item *item, char *page)
@@ -361,6 +368,7 @@ static ssize_t ephport_rule_strategy_store(struct config_item *item,
 	const struct ephport_strategy *s = NULL;
 	char name[EPHPORT_STRATEGY_NAME_MAX];
 	struct ephport_rule_conf c;
+	bool drop;
 	int n, err;
 
 	if (!capable(CAP_NET_ADMIN))
@@ -379,14 +387,9 @@ static ssize_t ephport_rule_strategy_store(struct config_item *item,
 	}
 	c = r->conf;
 	c.strategy = s;
-	if (s && s == r->conf.strategy) {
-		ephport_strategy_put(s);	/* the rule holds one already */
-		err = 0;
-	} else {
-		err = ephport_rule_update(r, &c);
-		if (err && s)
-			ephport_strategy_put(s);
-	}
+	err = ephport_rule_update_ref(r, &c, s, r->conf.strategy, &drop);
+	if (drop)
+		ephport_strategy_put(s);
 	mutex_unlock(&ephport_rules_lock);
 	return err ?: count;
 }
