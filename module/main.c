@@ -4,11 +4,17 @@
  * (connect(), bind() to port 0, listen() and UDP autobind), by a pluggable
  * strategy, and let the kernel's own code take it.
  *
- * Set up in this order, torn down in reverse: statistics, strategies, the
- * hooks (which pass everything through until the end of init), per-netns
- * state with /proc/net/ephport, /sys/kernel/ephport, then the rules in
- * configfs.  The hooks come before anything visible by name, so that a
- * second copy of the module fails cleanly on them.
+ * Set up in this order: statistics, strategies, the hooks (which pass
+ * every allocation through until the end of init), per-netns state with
+ * /proc/net/ephport, /sys/kernel/ephport, then the rules in configfs.  The
+ * hooks come before anything visible by name, so that a second copy of the
+ * module fails cleanly on them.
+ *
+ * An init error undoes what was set up in reverse.  Unloading differs in
+ * one place: the hooks come off right after the rules, before
+ * /sys/kernel/ephport and the per-netns state, so that no replacement
+ * runs any more (those of bind() and of ports let go update the index
+ * even while allocations pass through) when the files and the state go.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

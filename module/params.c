@@ -218,8 +218,10 @@ bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,
 }
 
 /*
- * Module parameters.  They are read-only in /sys/module/ephport/parameters;
- * /sys/kernel/ephport is where settings change at run time.
+ * Module parameters.  They are read-only in /sys/module/ephport/parameters,
+ * but random_inc_n (0644, CAP_NET_ADMIN to write), which has no file in
+ * /sys/kernel/ephport; /sys/kernel/ephport is where the other settings
+ * change at run time.
  */
 static int ephport_param_set_enabled(const char *val, const struct kernel_param *kp)
 {
