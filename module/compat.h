@@ -7,7 +7,9 @@
 #define _EPHPORT_COMPAT_H
 
 #include <linux/ftrace.h>
+#include <net/inet_hashtables.h>
 #include <net/inet_sock.h>
+#include <net/udp.h>
 
 /* 6.2 renamed ftrace_instruction_pointer_set(). */
 #ifdef EPHPORT_HAVE_FTRACE_REGS_SET_IP
@@ -22,8 +24,14 @@
  */
 #ifdef EPHPORT_HAVE_RANGE_BOOL
 #define ephport_range_ret bool
+/* What the getter returns: return EPHPORT_RANGE_RET(local); */
+#define EPHPORT_RANGE_RET(local)	(local)
+/* What calling it tells: whether a per-socket range applies (false: void). */
+#define ephport_range_call(call)	(call)
 #else
 #define ephport_range_ret void
+#define EPHPORT_RANGE_RET(local)	((void)(local))
+#define ephport_range_call(call)	({ call; false; })
 #endif
 
 /* The per-socket range: a u32 (high << 16 | low) since 6.5, a pair before. */
@@ -53,5 +61,36 @@ static inline void ephport_sk_port_range(const struct sock *sk, int *lo, int *hi
 #else
 #define ephport_sk_owner_uid(sk) sock_i_uid(sk)
 #endif
+
+/*
+ * The lists of the sockets bound to bind bucket @tb's port, TIME_WAIT ones
+ * included, one per call (*@pos NULL for the first), then NULL: the owners
+ * lists of its bhash2 buckets since 6.8, its own owners list before.
+ */
+static inline struct hlist_head *ephport_tb_owners(struct inet_bind_bucket *tb,
+						   struct hlist_node **pos)
+{
+#ifdef EPHPORT_HAVE_TB_BHASH2
+	*pos = *pos ? (*pos)->next : tb->bhash2.first;
+	if (!*pos)
+		return NULL;
+	return &hlist_entry(*pos, struct inet_bind2_bucket, bhash_node)->owners;
+#else
+	if (*pos)
+		return NULL;
+	*pos = &tb->node;
+	return &tb->owners;
+#endif
+}
+
+/* The namespace's UDP table: per namespace since 6.2, one global before. */
+static inline struct udp_table *ephport_udp_table(struct net *net)
+{
+#ifdef EPHPORT_HAVE_NETNS_UDP_TABLE
+	return net->ipv4.udp_table;
+#else
+	return &udp_table;
+#endif
+}
 
 #endif /* _EPHPORT_COMPAT_H */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Redirecting kernel functions to replacements with ftrace, the way
- * livepatch does.  Nothing outside hook.c knows about ftrace.
+ * livepatch does.  Only hook.c calls ftrace: the other files declare
+ * their hooks (EPHPORT_HOOK(), EPHPORT_CALLEE()) and hand sets of them to
+ * ephport_hooks_install() (the ftrace_ops inside a set is hook.c's).
  *
  * A replacement reaches the function it replaces, its original, through a
  * static call: a direct call patched to the function's address when the

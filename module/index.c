@@ -32,7 +32,9 @@
 #include <net/sock.h>
 #include <net/udp.h>
 
-#include "ephport.h"
+#include "compat.h"
+#include "index.h"
+#include "netns.h"
 
 /* The namespace's bitmap for @proto, or NULL while it has none. */
 static unsigned long *ephport_index_bits(struct ephport_net *en,
@@ -56,15 +58,6 @@ void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 p
 
 	if (busy && test_bit(port, busy))
 		clear_bit(port, busy);
-}
-
-static struct udp_table *ephport_udp_table(struct net *net)
-{
-#ifdef EPHPORT_HAVE_NETNS_UDP_TABLE
-	return net->ipv4.udp_table;
-#else
-	return &udp_table;
-#endif
 }
 
 /*

@@ -4,18 +4,30 @@
  * (connect(), bind() to port 0, listen() and UDP autobind), by a pluggable
  * strategy, and let the kernel's own code take it.
  *
- * Set up in this order, torn down in reverse: statistics, strategies, the
- * hooks (which pass everything through until the end of init), per-netns
- * state with /proc/net/ephport, /sys/kernel/ephport, then the rules in
- * configfs.  The hooks come before anything visible by name, so that a
- * second copy of the module fails cleanly on them.
+ * Set up in this order: statistics, strategies, the hooks (which pass
+ * every allocation through until the end of init), per-netns state with
+ * /proc/net/ephport, /sys/kernel/ephport, then the rules in configfs.  The
+ * hooks come before anything visible by name, so that a second copy of the
+ * module fails cleanly on them.
+ *
+ * An init error undoes what was set up in reverse.  Unloading differs in
+ * one place: the hooks come off right after the rules, before
+ * /sys/kernel/ephport and the per-netns state, so that no replacement
+ * runs any more (those of bind() and of ports let go update the index
+ * even while allocations pass through) when the files and the state go.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/srcu.h>
 
+#include "alloc.h"
 #include "ephport.h"
+#include "netns.h"
+#include "params.h"
+#include "rules.h"
+#include "stats.h"
+#include "sysfs.h"
 
 struct srcu_struct ephport_srcu;
 
@@ -32,7 +44,7 @@ static int __init ephport_init(void)
 	err = ephport_strategies_init(ephport_param_strategy);
 	if (err)
 		goto err_stats;
-	err = ephport_hooks_init();
+	err = ephport_alloc_init();
 	if (err)
 		goto err_strategies;
 	err = ephport_netns_init();
@@ -52,7 +64,7 @@ err_sysfs:
 err_netns:
 	ephport_netns_uninit();
 err_hooks:
-	ephport_hooks_uninit();
+	ephport_alloc_uninit();
 err_strategies:
 	ephport_strategies_uninit();
 err_stats:
@@ -66,7 +78,7 @@ static void __exit ephport_exit(void)
 {
 	ephport_set_ready(false);
 	ephport_rules_uninit();
-	ephport_hooks_uninit();
+	ephport_alloc_uninit();
 	ephport_sysfs_uninit();
 	ephport_netns_uninit();
 	ephport_strategies_uninit();

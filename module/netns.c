@@ -19,6 +19,11 @@
 #include <net/netns/generic.h>
 
 #include "ephport.h"
+#include "index.h"
+#include "netns.h"
+#include "params.h"
+#include "procfs.h"
+#include "stats.h"
 
 static unsigned int ephport_net_id __read_mostly;
 

@@ -18,6 +18,7 @@
 
 #include "compat.h"
 #include "ephport.h"
+#include "params.h"
 
 bool ephport_enabled = true;
 u32 ephport_range = EPHPORT_RANGE_AUTO;
@@ -59,22 +60,31 @@ bool ephport_active(void)
 }
 
 /*
- * A value as written to a file: the text, optionally followed by one
- * newline.  Empty text, embedded NULs and any other control character make
- * it invalid.  Returns the length without the newline, or -EINVAL.
+ * A value as written to a file or a rule's attribute: printable text of at
+ * most @max characters, optionally followed by one newline, possibly empty.
+ * Embedded NULs and any other control character make it invalid.  Returns
+ * the length without the newline, or -EINVAL.
  */
-static int ephport_value_len(const char *buf, size_t len)
+int ephport_value(const char *buf, size_t len, size_t max)
 {
 	size_t i;
 
 	if (len && buf[len - 1] == '\n')
 		len--;
-	if (!len || len > 64)
+	if (len > max)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
 		if (!isprint(buf[i]) && buf[i] != '\t')
 			return -EINVAL;
 	return len;
+}
+
+/* A value of the global settings: not empty. */
+static int ephport_value_len(const char *buf, size_t len)
+{
+	int n = ephport_value(buf, len, 64);
+
+	return n ? n : -EINVAL;
 }
 
 int ephport_parse_enabled(const char *buf, size_t len, bool *enabled)
@@ -208,8 +218,10 @@ bool ephport_range_get(const struct sock *sk, u32 range, int *low, int *high,
 }
 
 /*
- * Module parameters.  They are read-only in /sys/module/ephport/parameters;
- * /sys/kernel/ephport is where settings change at run time.
+ * Module parameters.  They are read-only in /sys/module/ephport/parameters,
+ * but random_inc_n (0644, CAP_NET_ADMIN to write), which has no file in
+ * /sys/kernel/ephport; /sys/kernel/ephport is where the other settings
+ * change at run time.
  */
 static int ephport_param_set_enabled(const char *val, const struct kernel_param *kp)
 {
@@ -233,10 +245,9 @@ static int ephport_param_set_range(const char *val, const struct kernel_param *k
 	return ephport_parse_range(val, strlen(val), &ephport_range);
 }
 
-int ephport_format_range(char *buf, size_t size)
+/* @range as the range files show it: "auto" or "LOW HIGH". */
+int ephport_format_range(char *buf, size_t size, u32 range)
 {
-	u32 range = READ_ONCE(ephport_range);
-
 	if (range == EPHPORT_RANGE_AUTO)
 		return scnprintf(buf, size, "auto\n");
 	return scnprintf(buf, size, "%u %u\n", range & 0xffff, range >> 16);
@@ -244,7 +255,7 @@ int ephport_format_range(char *buf, size_t size)
 
 static int ephport_param_get_range(char *buf, const struct kernel_param *kp)
 {
-	return ephport_format_range(buf, PAGE_SIZE);
+	return ephport_format_range(buf, PAGE_SIZE, READ_ONCE(ephport_range));
 }
 
 static const struct kernel_param_ops ephport_range_ops = {

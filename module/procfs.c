@@ -16,6 +16,12 @@
 #include <net/net_namespace.h>
 
 #include "ephport.h"
+#include "index.h"
+#include "netns.h"
+#include "params.h"
+#include "procfs.h"
+#include "rules.h"
+#include "stats.h"
 
 static const char *const ephport_hist_labels[EPHPORT_HIST_BUCKETS] = {
 	"1", "2-3", "4-7", "8-15", "16-31", "32-63", "64-127", "128-255",

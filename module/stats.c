@@ -17,6 +17,11 @@
 #include <net/ipv6.h>
 
 #include "ephport.h"
+#include "index.h"
+#include "netns.h"
+#include "params.h"
+#include "rules.h"
+#include "stats.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -283,28 +288,37 @@ void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
 		ephport_log(&en->log, &e);
 }
 
-/* Counters not allocated yet (NULL) sum to zero. */
-void ephport_stats_sum(struct ephport_pcpu_stats __percpu *pcpu,
-		       struct ephport_pcpu_stats *sum)
+/*
+ * Per-CPU counters of @n u64 words, folded into @sum: the first @n - @n_max
+ * words add up, the last @n_max are maxima.  NULL (counters not allocated
+ * yet) folds to zero.
+ */
+void ephport_pcpu_fold(const u64 __percpu *pcpu, unsigned int n,
+		       unsigned int n_max, u64 *sum)
 {
-	unsigned int cpu, p, b;
+	unsigned int cpu, i;
 
-	memset(sum, 0, sizeof(*sum));
+	memset(sum, 0, n * sizeof(*sum));
 	if (!pcpu)
 		return;
 	for_each_possible_cpu(cpu) {
-		const struct ephport_pcpu_stats *s = per_cpu_ptr(pcpu, cpu);
+		const u64 *s = per_cpu_ptr(pcpu, cpu);
 
-		for (p = 0; p < EPHPORT_PATHS; p++) {
-			sum->allocations[p] += READ_ONCE(s->allocations[p]);
-			sum->failures[p] += READ_ONCE(s->failures[p]);
-			sum->probes[p] += READ_ONCE(s->probes[p]);
-			sum->max_probes[p] = max(sum->max_probes[p],
-						 READ_ONCE(s->max_probes[p]));
-			for (b = 0; b < EPHPORT_HIST_BUCKETS; b++)
-				sum->hist[p][b] += READ_ONCE(s->hist[p][b]);
-		}
+		for (i = 0; i < n - n_max; i++)
+			sum[i] += READ_ONCE(s[i]);
+		for (; i < n; i++)
+			sum[i] = max(sum[i], READ_ONCE(s[i]));
 	}
+}
+
+void ephport_stats_sum(struct ephport_pcpu_stats __percpu *pcpu,
+		       struct ephport_pcpu_stats *sum)
+{
+	BUILD_BUG_ON(sizeof(*sum) % sizeof(u64) ||
+		     offsetof(struct ephport_pcpu_stats, max_probes) +
+		     sizeof(sum->max_probes) != sizeof(*sum));
+	ephport_pcpu_fold((const u64 __percpu *)pcpu, sizeof(*sum) / sizeof(u64),
+			  ARRAY_SIZE(sum->max_probes), (u64 *)sum);
 }
 
 /* Allocations counted meanwhile may survive the reset; that is fine. */

@@ -16,6 +16,8 @@
 #include <linux/sysfs.h>
 
 #include "ephport.h"
+#include "params.h"
+#include "rules.h"
 
 struct ephport_secrets ephport_secrets;
 
@@ -23,34 +25,22 @@ static DEFINE_SPINLOCK(ephport_strategy_list_lock);	/* list writers */
 static LIST_HEAD(ephport_strategy_list);
 static const struct ephport_strategy __rcu *ephport_strategy_active;
 
+/* A built-in strategy: its name and its operations (core.c). */
+#define EPHPORT_BUILTIN(_name, _begin, _commit)				\
+	{ .name = _name, .begin = _begin, .commit = _commit }
+
 static struct ephport_strategy ephport_builtin[] = {
 	{
 		.name = "kernel",
 		.flags = EPHPORT_STRATEGY_KERNEL,
 		.begin = ephport_kernel_bind_begin,
-	}, {
-		.name = "sequential",
-		.begin = ephport_sequential_begin,
-		.commit = ephport_sequential_commit,
-	}, {
-		.name = "random-start",
-		.begin = ephport_random_start_begin,
-	}, {
-		.name = "random-pick",
-		.begin = ephport_random_pick_begin,
-	}, {
-		.name = "hash",
-		.begin = ephport_hash_begin,
-		.commit = ephport_hash_commit,
-	}, {
-		.name = "double-hash",
-		.begin = ephport_double_hash_begin,
-		.commit = ephport_double_hash_commit,
-	}, {
-		.name = "random-inc",
-		.begin = ephport_random_inc_begin,
-		.commit = ephport_random_inc_commit,
 	},
+	EPHPORT_BUILTIN("sequential", ephport_sequential_begin, ephport_sequential_commit),
+	EPHPORT_BUILTIN("random-start", ephport_random_start_begin, NULL),
+	EPHPORT_BUILTIN("random-pick", ephport_random_pick_begin, NULL),
+	EPHPORT_BUILTIN("hash", ephport_hash_begin, ephport_hash_commit),
+	EPHPORT_BUILTIN("double-hash", ephport_double_hash_begin, ephport_double_hash_commit),
+	EPHPORT_BUILTIN("random-inc", ephport_random_inc_begin, ephport_random_inc_commit),
 };
 
 bool ephport_strategy_name_builtin(const char *name)

@@ -13,6 +13,10 @@
 #include <linux/sysfs.h>
 
 #include "ephport.h"
+#include "netns.h"
+#include "params.h"
+#include "stats.h"
+#include "sysfs.h"
 
 static struct kobject *ephport_kobj;
 
@@ -38,7 +42,7 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t range_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	return ephport_format_range(buf, PAGE_SIZE);
+	return ephport_format_range(buf, PAGE_SIZE, READ_ONCE(ephport_range));
 }
 
 static ssize_t range_store(struct kobject *kobj, struct kobj_attribute *attr,

@@ -12,6 +12,7 @@
 #include <net/net_namespace.h>
 
 #include "ephport.h"
+#include "stats.h"
 
 /* The path names, from the list the enum is made of (ephport.h). */
 #define EPHPORT_TP_ENUM(id, name, attr)		TRACE_DEFINE_ENUM(EPHPORT_##id);

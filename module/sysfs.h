@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * /sys/kernel/ephport (sysfs.c): the global settings and statistics.
+ */
+#ifndef _EPHPORT_SYSFS_H
+#define _EPHPORT_SYSFS_H
+
+int ephport_sysfs_init(void);
+void ephport_sysfs_uninit(void);
+
+#endif /* _EPHPORT_SYSFS_H */
