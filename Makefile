@@ -20,11 +20,17 @@ export EPHPORT_CACHE EPHPORT_BUILD BENCH_OUT
 
 Q := selftests/qemu
 
-all: module tool
+all: module samples tool
 
 module:
 	@test -d "$(KDIR)" || { echo "ephport: no kernel headers at $(KDIR): install linux-headers-$$(uname -r) or pass KDIR=<headers dir>" >&2; exit 1; }
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+
+# samples/ephport_sample.ko, a strategy module, built as one outside this
+# tree would be: against ephport's Module.symvers.  Not installed.
+samples: module
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)/samples" \
+		KBUILD_EXTRA_SYMBOLS="$(CURDIR)/Module.symvers" modules
 
 tool:
 	$(MAKE) -C tools
@@ -120,7 +126,8 @@ demo: deps
 
 clean:
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean 2>/dev/null || true
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)/samples" clean 2>/dev/null || true
 	$(MAKE) -C tools clean
 	rm -rf "$(EPHPORT_BUILD)"
 
-.PHONY: all module tool install uninstall deps payload check quick bench lint demo clean
+.PHONY: all module samples tool install uninstall deps payload check quick bench lint demo clean

@@ -21,6 +21,7 @@ void ephport_walk_init(struct ephport_walk *w, u32 n, u32 start, u32 stride)
 	w->low = 0;
 	w->zero = 0;
 }
+EXPORT_SYMBOL_GPL(ephport_walk_init);
 
 /*
  * Let @pick draw up to @maxpicks offsets before the linear phase.  At most
@@ -39,6 +40,7 @@ void ephport_walk_set_picks(struct ephport_walk *w, ephport_pick_t pick,
 	w->pick_state = pick_state;
 	w->pick_arg = pick_arg;
 }
+EXPORT_SYMBOL_GPL(ephport_walk_set_picks);
 
 static bool ephport_walk_picked(const struct ephport_walk *w, u32 off)
 {
@@ -218,6 +220,7 @@ u32 ephport_flow_hash_f(const struct ephport_req *r)
 {
 	return (u32)siphash(&r->flow, sizeof(r->flow), &r->secrets->f);
 }
+EXPORT_SYMBOL_GPL(ephport_flow_hash_f);
 
 u32 ephport_flow_hash_g(const struct ephport_req *r)
 {

@@ -30,32 +30,20 @@
  * strategy's begin() (expected to call ephport_walk_init() and maybe
  * ephport_walk_set_picks(), nothing else) and checks what it left against
  * the request, as a strategy may come from another module.
+ *
+ * What a strategy sees (the request, the walk, ephport_walk_init() and
+ * ephport_walk_set_picks()) is in the public <ephport/strategy.h>, which
+ * other modules include too; this header adds what ephport keeps to itself.
  */
 #ifndef _EPHPORT_CORE_H
 #define _EPHPORT_CORE_H
 
 #include <core_shim.h>
+#include <ephport/strategy.h>
 
-#define EPHPORT_PICKS_MAX	8
 #define EPHPORT_DH_TABLE_BITS	16
 #define EPHPORT_DH_TABLE_SIZE	BIT(EPHPORT_DH_TABLE_BITS)
 #define EPHPORT_RANDOM_INC_N	500	/* RFC 6056 section 3.3.5 */
-
-/*
- * What the hash strategies hash: F() and G() of RFC 6056 run siphash over
- * this block.  For bind(0) and UDP without a destination, raddr and rport
- * are zero, so the hash keys on the local address, family and protocol
- * only.  @salt is per network namespace, so that namespaces sharing an
- * address do not share offsets.
- */
-struct ephport_flow {
-	u32 laddr[4];		/* IPv4 in laddr[0], network order */
-	u32 raddr[4];
-	u32 salt;
-	u16 rport;		/* network order */
-	u8 family;
-	u8 proto;
-} __aligned(8);
 
 struct ephport_secrets {
 	siphash_key_t f;	/* F(): the offset */
@@ -74,44 +62,11 @@ struct ephport_state {
 	u16 *dh_table;		/* double-hash: EPHPORT_DH_TABLE_SIZE counters, or NULL */
 };
 
-/* One allocation, as the strategy sees it. */
-struct ephport_req {
-	u32 low;		/* first port of the range */
-	u32 n;			/* number of ports, at least 1 */
-	struct ephport_flow flow;
-	struct ephport_state *state;
-	const struct ephport_secrets *secrets;
-	u32 random_inc_n;	/* random-inc: increments are 1..N */
-};
-
-struct ephport_walk;
-typedef u32 (*ephport_pick_t)(struct ephport_walk *w);
-
-struct ephport_walk {
-	u32 n;
-	u32 start;		/* first offset of the linear phase */
-	u32 stride;		/* 1, or 2 (one parity, then the other) */
-	u32 done;		/* linear-phase offsets passed so far */
-	u32 next;		/* next linear-phase offset */
-	u32 pick_state;		/* random phase: the strategy's own cursor */
-	u32 pick_arg;
-	ephport_pick_t pick;
-	u8 npicks;		/* random-phase offsets handed out */
-	u8 maxpicks;
-	u16 picks[EPHPORT_PICKS_MAX];
-	const unsigned long *busy;	/* the index, by port number, or NULL */
-	u32 low;
-	u32 zero;		/* handed out in place of offset 0 */
-};
-
 /* A strategy's begin(): sets up the walk of one allocation. */
 typedef void (*ephport_begin_t)(struct ephport_walk *w, const struct ephport_req *r);
 
 void ephport_walk_begin(struct ephport_walk *w, ephport_begin_t begin,
 			const struct ephport_req *r);
-void ephport_walk_init(struct ephport_walk *w, u32 n, u32 start, u32 stride);
-void ephport_walk_set_picks(struct ephport_walk *w, ephport_pick_t pick,
-			    u32 maxpicks, u32 pick_state, u32 pick_arg);
 void ephport_walk_set_index(struct ephport_walk *w, u32 low,
 			    const unsigned long *busy);
 bool ephport_walk_next(struct ephport_walk *w, u32 *offset);
@@ -138,7 +93,6 @@ void ephport_random_inc_begin(struct ephport_walk *w, const struct ephport_req *
 void ephport_random_inc_commit(const struct ephport_req *r, u32 off, u32 probes);
 void ephport_kernel_bind_begin(struct ephport_walk *w, const struct ephport_req *r);
 
-u32 ephport_flow_hash_f(const struct ephport_req *r);
 u32 ephport_flow_hash_g(const struct ephport_req *r);
 
 #endif /* _EPHPORT_CORE_H */

@@ -2,7 +2,8 @@
 /*
  * What the strategy core (core.c) needs from its environment: fixed-size
  * types, siphash, a random source, find_next_zero_bit(), single-copy
- * accesses to shared state and the double-hash table set up on first use.
+ * accesses to shared state, the double-hash table set up on first use and
+ * EXPORT_SYMBOL_GPL() for what strategy modules call.
  * selftests/unit/core_shim.h provides the same for userspace.
  */
 #ifndef _EPHPORT_CORE_SHIM_H
@@ -10,6 +11,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/compiler.h>
+#include <linux/export.h>
 #include <linux/random.h>
 #include <linux/siphash.h>
 #include <linux/types.h>

@@ -40,8 +40,8 @@ extern const char *const ephport_path_names[EPHPORT_PATHS];	/* "tcp4-connect" */
 extern const char *const ephport_path_attrs[EPHPORT_PATHS];	/* "tcp4_connect" */
 
 /*
- * Every replacement function runs inside an SRCU read-side section of
- * ephport_srcu, so that unloading (and unregistering a strategy) can wait
+ * Every replacement function (but the range getter's: range.c says why)
+ * runs inside an SRCU read-side section of ephport_srcu, so that unloading (and unregistering a strategy) can wait
  * until no task runs code or uses data that is about to go.
  */
 extern struct srcu_struct ephport_srcu;
@@ -53,26 +53,7 @@ extern struct srcu_struct ephport_srcu;
 	srcu_read_unlock(&ephport_srcu, __idx);				\
 } while (0)
 
-/* strategy.c */
-#define EPHPORT_STRATEGY_NAME_MAX	16
-
-/* The strategy lets the stock algorithm pick (only the range is ours). */
-#define EPHPORT_STRATEGY_KERNEL		BIT(0)
-
-struct ephport_strategy {
-	/* fast path */
-	void (*begin)(struct ephport_walk *w, const struct ephport_req *req);
-	void (*commit)(const struct ephport_req *req, u32 offset, u32 probes);
-	u32 flags;
-
-	/* control path */
-	char name[EPHPORT_STRATEGY_NAME_MAX];
-	struct module *owner;
-	struct list_head list;
-};
-
-int ephport_register_strategy(struct ephport_strategy *s);
-void ephport_unregister_strategy(struct ephport_strategy *s);
+/* strategy.c; what other modules use of it is in <ephport/strategy.h> */
 const struct ephport_strategy *ephport_strategy_get_active(void);
 const struct ephport_strategy *ephport_strategy_get(const char *name);
 void ephport_strategy_put(const struct ephport_strategy *s);

@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 copy_sources() { # copy_sources DIR
 	mkdir -p "$1"
-	(cd "$top" && cp -a Kbuild Makefile VERSION dkms.conf module tools etc "$1/")
+	(cd "$top" && cp -a Kbuild Makefile VERSION dkms.conf include module samples tools etc "$1/")
 	rm -f "$1"/module/*.o "$1"/module/*.ko "$1"/module/.*.cmd
 }
 

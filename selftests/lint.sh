@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # lint.sh [KDIR...] - the style gate: checkpatch.pl --strict on every C
-# file of the module, the tool and the tests, then sparse on the module
-# built against each KDIR (default: the Debian kernels of $SERIES).
+# file of the module, its public headers, the sample strategy module, the
+# tool and the tests, then sparse on the module and the sample built against
+# each KDIR (default: the Debian kernels of $SERIES).
 # Findings listed in selftests/lint.ignore (with a reason each) are
 # allowed; anything else fails.  Prints KTAP.
 
@@ -19,9 +20,10 @@ fi
 
 . "$src/tools/testing/selftests/kselftest/ktap_helpers.sh"
 
-files=$(git ls-files 'module/*.[ch]' 'tools/*.[ch]' 'selftests/*.[ch]' \
-	'selftests/*/*.[ch]' 2>/dev/null)
-[ -n "$files" ] || files=$(ls module/*.[ch] tools/*.[ch] selftests/*.[ch] selftests/*/*.[ch])
+files=$(git ls-files 'module/*.[ch]' 'include/*.h' 'samples/*.[ch]' 'tools/*.[ch]' \
+	'selftests/*.[ch]' 'selftests/*/*.[ch]' 2>/dev/null)
+[ -n "$files" ] || files=$(ls module/*.[ch] include/*/*.h samples/*.[ch] tools/*.[ch] \
+	selftests/*.[ch] selftests/*/*.[ch])
 
 ktap_print_header
 ktap_set_plan $(($(echo "$files" | wc -w) + $#))
@@ -42,11 +44,7 @@ done
 
 for kdir in "$@"; do
 	tmp=$(mktemp -d)
-	mkdir -p "$tmp/module"
-	cp Kbuild VERSION "$tmp/"
-	cp module/*.[ch] module/Kbuild "$tmp/module/"
-	rm -f "$tmp/module/ephport.mod.c"
-	out=$(selftests/qemu/kmake.sh "$kdir" "$tmp" -s C=2 modules 2>&1 |
+	out=$(EPHPORT_KMAKE_ARGS=C=2 selftests/qemu/build-module.sh "$kdir" "$tmp" 2>&1 >/dev/null |
 		grep -E 'warning:|error:' | grep -v 'Skipping BTF')
 	rm -rf "$tmp"
 	if [ -z "$out" ]; then

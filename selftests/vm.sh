@@ -4,12 +4,13 @@
 # vm.sh MODE SERIES... - for each kernel series: fetch the Debian kernel,
 # build ephport.ko against its headers, pack the initramfs around the payload
 # ($EPHPORT_BUILD/payload, made by "make -C selftests payload") and boot it in
-# MODE (check, demo, bench, stress).  Each module built is checked by
-# ibt-check.sh first.  The series "debug" is the debug kernel
+# MODE (check, demo, bench, stress), with the sample strategy module
+# (samples/) and a second copy of ephport (twin.sh) beside it.  Each module
+# built is checked by ibt-check.sh first.  The series "debug" is the debug kernel
 # of qemu/build-debug-kernel.sh (KASAN, lockdep, ...): everything built in,
 # 2 GiB of memory, panic_on_warn=1.  Console logs go to
-# $EPHPORT_BUILD/logs/<series>-<mode>.log, the IBT check's to
-# $EPHPORT_BUILD/logs/<series>-ibt.log.
+# $EPHPORT_BUILD/logs/<series>-<mode>.log, the IBT checks' to
+# $EPHPORT_BUILD/logs/<series>-ibt.log and <series>-ibt-sample.log.
 #
 # On one series ($EPHPORT_TRACE_SERIES, 6.12), when trace_tools.sh is to
 # run (all tests, or EPHPORT_TESTS naming it), the initramfs gets perf
@@ -23,6 +24,15 @@ build=${EPHPORT_BUILD:-$top/.build}
 q=$top/selftests/qemu
 mode=${1:?usage: vm.sh MODE SERIES...}
 shift
+
+# The static IBT check of what was just built (TAP, counted by
+# tap-summary.sh); a failure does not stop the VM tests.
+ibt_check() { # ibt_check KO MODULE_SYMVERS LOG
+	IBT_KO=$1 IBT_SYMVERS=$2 \
+		"$top/selftests/run-tests.sh" "$top/selftests" ibt-check.sh \
+		>"$build/logs/$3.log" ||
+		echo "# ephport: ibt-check.sh failed, see $build/logs/$3.log"
+}
 
 for series in "$@"; do
 	if [ "$series" = debug ]; then
@@ -45,16 +55,15 @@ for series in "$@"; do
 	out=$build/kernels/$rel
 	echo "# ephport: $mode on $rel"
 	ko=$("$q/build-module.sh" "$kdir/build" "$out")
-	# The static IBT check of what was just built (TAP, counted by
-	# tap-summary.sh); a failure does not stop the VM tests.
+	# The sample strategy module, built beside it against its exports.
+	sample=$out/samples/ephport_sample.ko
+	cat "$kdir/build/Module.symvers" "$out/Module.symvers" >"$out/samples/all.symvers"
 	mkdir -p "$build/logs"
-	IBT_KO=$ko IBT_SYMVERS=$kdir/build/Module.symvers \
-		"$top/selftests/run-tests.sh" "$top/selftests" ibt-check.sh \
-		>"$build/logs/$series-ibt.log" ||
-		echo "# ephport: ibt-check.sh failed, see $build/logs/$series-ibt.log"
+	ibt_check "$ko" "$kdir/build/Module.symvers" "$series-ibt"
+	ibt_check "$sample" "$out/samples/all.symvers" "$series-ibt-sample"
 	# A second copy under another name, for twin.sh.
 	twin=$("$q/build-module.sh" "$kdir/build" "$out-twin" ephport_twin)
-	EPHPORT_VM_KMODS=$kmods EPHPORT_EXTRA_KO=$twin \
+	EPHPORT_VM_KMODS=$kmods EPHPORT_EXTRA_KO="$twin $sample" \
 		"$q/mkinitramfs.sh" "$kdir" "$ko" "$build/payload" "$out/initramfs.cpio.gz"
 	initrd=$out/initramfs.cpio.gz
 	tests=$(printf '%s\n' "$cmdline" | sed -n 's/.*EPHPORT_TESTS=\([^ ]*\).*/\1/p')

@@ -4,7 +4,8 @@
 # kmake.sh KDIR M [MAKE ARG...] - make -C KDIR M=M [ARG...]: on the host,
 # or, when the headers in KDIR were made by a compiler the host does not
 # have (sid's kernel and gcc-16), inside the Debian root of build-root.sh,
-# with KDIR's kernel directory and M bind-mounted at their own paths.
+# with KDIR's kernel directory, M and the directories in $EPHPORT_KMAKE_DIRS
+# bind-mounted at their own paths.
 #
 # kmake.sh --host-cc KDIR - succeed when the host has KDIR's compiler;
 # otherwise print its name and fail.
@@ -29,4 +30,6 @@ host_cc "$kdir" && exec make -C "$kdir" M="$m" "$@"
 # which the build reads too.
 kroot=$(cd "$kdir/.." && pwd)
 [ -d "$kroot/root" ] || kroot=$kdir
-exec "$(dirname "$0")/build-root.sh" "$cc" "$kroot" "$m" -- make -C "$kdir" M="$m" "$@"
+# shellcheck disable=SC2086 # EPHPORT_KMAKE_DIRS: words
+exec "$(dirname "$0")/build-root.sh" "$cc" "$kroot" "$m" ${EPHPORT_KMAKE_DIRS:-} -- \
+	make -C "$kdir" M="$m" "$@"

@@ -33,6 +33,13 @@ typedef __u64 u64;
 
 #define BIT(n)			(1UL << (n))
 
+/* What <ephport/strategy.h> needs of the kernel's types, and no exports. */
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+#define EXPORT_SYMBOL_GPL(sym)
+
 typedef struct { u64 key[2]; } siphash_key_t;
 
 /* SipHash-2-4, as the kernel's: the key words are k0 and k1 as numbers. */
