@@ -41,8 +41,9 @@ extern const char *const ephport_path_attrs[EPHPORT_PATHS];	/* "tcp4_connect" */
 
 /*
  * Every replacement function (but the range getter's: range.c says why)
- * runs inside an SRCU read-side section of ephport_srcu, so that unloading (and unregistering a strategy) can wait
- * until no task runs code or uses data that is about to go.
+ * runs inside an SRCU read-side section of ephport_srcu, so that unloading
+ * (and unregistering a strategy) can wait until no task runs code or uses
+ * data that is about to go.
  */
 extern struct srcu_struct ephport_srcu;
 
