@@ -4,10 +4,8 @@
  * anywhere but this module to its replacement, and on removal wait until no
  * task can still be running a replacement.
  *
- * The replacements call the original functions themselves, past their
- * ftrace call sites (see ephport_hooks_install()), so that those calls
- * do not reach the ftrace handler at all.  Should one get there all the
- * same, it comes from this module and the handler lets it through; that
+ * The replacements call the original functions themselves; those calls
+ * come from this module, so the ftrace handler lets them through.  That
  * only works while a replacement never tail-calls the original (the call
  * would then come from the replacement's caller): Kbuild builds the module
  * with -fno-optimize-sibling-calls.
@@ -119,14 +117,8 @@ int ephport_hooks_install(struct ephport_hook_set *set)
 	int err = -ENOMEM;
 
 	set->ops.func = ephport_ftrace_handler;
-	/*
-	 * No FTRACE_OPS_FL_RECURSION: the trampoline then calls the handler
-	 * directly instead of through ftrace's recursion guard (a per-task
-	 * trylock and a preemption-disabled section on every redirected
-	 * call).  The handler needs neither: it calls nothing that can be
-	 * traced (within_module() is inline), and it only reads the set.
-	 */
-	set->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT;
+	set->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION |
+			 FTRACE_OPS_FL_PERMANENT;
 	if (!IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS))
 		set->ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
 
@@ -156,18 +148,9 @@ int ephport_hooks_install(struct ephport_hook_set *set)
 			err = -ENOENT;
 			goto out;
 		}
-		if (!h->replacement) {
-			__static_call_update(h->orig_key, h->orig_tramp, (void *)addr);
+		__static_call_update(h->orig_key, h->orig_tramp, (void *)addr);
+		if (!h->replacement)
 			continue;
-		}
-		/*
-		 * A redirected function's original is called past its ftrace
-		 * call site (MCOUNT_INSN_SIZE bytes at @entry), as the BPF
-		 * trampolines call theirs: the call does not go through ftrace
-		 * a second time, only to be let through by the handler.
-		 */
-		__static_call_update(h->orig_key, h->orig_tramp,
-				     (void *)(h->entry + MCOUNT_INSN_SIZE));
 		redirects++;
 		err = ftrace_set_filter_ip(&set->ops, addr, 0, 0);
 		if (err) {
