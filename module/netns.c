@@ -86,6 +86,29 @@ void *ephport_lazy_kvcalloc(void **slot, size_t n, size_t size, bool *created)
 	return p;
 }
 
+/*
+ * The per-CPU counterpart, for memory the caller has just allocated (and
+ * set up) as @p: published at *@slot unless a racing first user published
+ * its own first, in which case @p is freed.  Returns what *@slot points
+ * to now, or NULL if @p is NULL and nothing was published.
+ */
+void __percpu *ephport_lazy_percpu_publish(void __percpu **slot, void __percpu *p)
+{
+	void __percpu *old;
+
+	if (!p) {
+		/* What a racer may have published; pairs with the cmpxchg(). */
+		return smp_load_acquire(slot);
+	}
+	/* Fully ordered: what @p holds is seen by whoever sees it. */
+	old = cmpxchg(slot, NULL, p);
+	if (old) {
+		free_percpu(p);
+		return old;
+	}
+	return p;
+}
+
 /* core.c: the double-hash table, when that strategy first runs here. */
 u16 *ephport_dh_table_get(struct ephport_state *state)
 {

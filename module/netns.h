@@ -29,6 +29,7 @@ struct ephport_net {
 
 struct ephport_net *ephport_net(const struct net *net);
 void *ephport_lazy_kvcalloc(void **slot, size_t n, size_t size, bool *created);
+void __percpu *ephport_lazy_percpu_publish(void __percpu **slot, void __percpu *p);
 int ephport_netns_init(void);
 void ephport_netns_uninit(void);
 

@@ -94,22 +94,14 @@ static void ephport_sk_addrs(const struct sock *sk, enum ephport_path path,
  */
 static struct ephport_pcpu_stats __percpu *ephport_net_stats(struct ephport_net *en)
 {
-	struct ephport_pcpu_stats __percpu *pcpu, *old;
+	/* Pairs with the cmpxchg() of ephport_lazy_percpu_publish(). */
+	struct ephport_pcpu_stats __percpu *pcpu = smp_load_acquire(&en->stats);
 
-	/* Pairs with the cmpxchg() below. */
-	pcpu = smp_load_acquire(&en->stats);
 	if (pcpu)
 		return pcpu;
 	pcpu = alloc_percpu_gfp(struct ephport_pcpu_stats,
 				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!pcpu)
-		return NULL;
-	old = cmpxchg(&en->stats, NULL, pcpu);
-	if (old) {
-		free_percpu(pcpu);
-		return old;
-	}
-	return pcpu;
+	return ephport_lazy_percpu_publish((void __percpu **)&en->stats, pcpu);
 }
 
 /* What the log and the tracepoint show of allocation @a. */
@@ -140,9 +132,8 @@ static void ephport_entry_fill(const struct ephport_alloc *a,
  */
 static struct ephport_log_ring __percpu *ephport_log_rings(struct ephport_log *log)
 {
-	/* Pairs with the cmpxchg() below. */
+	/* Pairs with the cmpxchg() of ephport_lazy_percpu_publish(). */
 	struct ephport_log_ring __percpu *rings = smp_load_acquire(&log->rings);
-	struct ephport_log_ring __percpu *old = NULL;
 	unsigned int cpu;
 
 	if (rings)
@@ -152,11 +143,7 @@ static struct ephport_log_ring __percpu *ephport_log_rings(struct ephport_log *l
 	for_each_possible_cpu(cpu)
 		if (rings)
 			spin_lock_init(&per_cpu_ptr(rings, cpu)->lock);
-	if (rings)
-		old = cmpxchg(&log->rings, NULL, rings);
-	if (old)
-		free_percpu(rings);
-	return old ?: rings;
+	return ephport_lazy_percpu_publish((void __percpu **)&log->rings, rings);
 }
 
 /*
