@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <net/addrconf.h>
 #include <net/inet_connection_sock.h>
@@ -589,19 +590,84 @@ static struct ephport_hook_set ephport_path_set = {
 	.n = ARRAY_SIZE(ephport_path_hooks),
 };
 
+/* Serializes turning the redirections on and off. */
+static DEFINE_MUTEX(ephport_switch_lock);
+
+static int ephport_hooks_on(void)
+{
+	int err;
+
+	/* The range hook first: see range.c. */
+	err = ephport_range_enable();
+	if (err)
+		return err;
+	err = ephport_hooks_enable(&ephport_path_set);
+	if (err)
+		ephport_range_disable();
+	return err;
+}
+
+static void ephport_hooks_off(void)
+{
+	ephport_hooks_disable(&ephport_path_set);
+	ephport_range_disable();
+}
+
+/*
+ * Enable or disable the module.  Disabled, it redirects nothing: the
+ * kernel's functions run as without the module, at the cost of a nop.
+ * The occupancy index misses the ports let go meanwhile, so each
+ * namespace's index is filled again from the kernel's tables at its next
+ * walk.  Fails, with the module left disabled, when ftrace refuses the
+ * redirections (another module, livepatch, holds a function).
+ */
+int ephport_alloc_set_enabled(bool enabled)
+{
+	int err = 0;
+
+	mutex_lock(&ephport_switch_lock);
+	if (enabled == READ_ONCE(ephport_enabled))
+		goto out;
+	if (!enabled) {
+		/* Allocations already redirected pass through from now on. */
+		WRITE_ONCE(ephport_enabled, false);
+		ephport_hooks_off();
+		goto out;
+	}
+	err = ephport_hooks_on();
+	if (err)
+		goto out;
+	/* Once the hooks see ports let go again: see ephport_index_use(). */
+	ephport_index_invalidate();
+	WRITE_ONCE(ephport_enabled, true);
+out:
+	mutex_unlock(&ephport_switch_lock);
+	return err;
+}
+
 int ephport_alloc_init(void)
 {
 	int err;
 
-	/* The range hook goes first and comes off last: see range.c. */
 	err = ephport_range_init();
 	if (err)
 		return err;
 	err = ephport_hooks_install(&ephport_path_set);
-	if (err) {
-		ephport_range_uninit();
-		ephport_hooks_done();
+	if (err)
+		goto err_range;
+	/* Loaded disabled (enabled=0), nothing is redirected until enabled. */
+	if (READ_ONCE(ephport_enabled)) {
+		err = ephport_hooks_on();
+		if (err)
+			goto err_path;
 	}
+	return 0;
+
+err_path:
+	ephport_hooks_remove(&ephport_path_set);
+err_range:
+	ephport_range_uninit();
+	ephport_hooks_done();
 	return err;
 }
 

@@ -104,11 +104,12 @@ static const char *ephport_hook_error(int err)
 }
 
 /*
- * Redirect all functions of @set or none: on failure, one line says what
- * could not be hooked and why, and nothing stays registered.  One
- * ftrace_ops for the set keeps loading and unloading to a single round
- * of code patching and grace periods; the kprobes that find the functions
- * go in one batch too.
+ * Find every function of @set, point its static call at it and put it in
+ * the set's ftrace filter, or none: on failure, one line says what could
+ * not be hooked and why, and nothing is kept.  Nothing is redirected yet
+ * (ephport_hooks_enable()).  One ftrace_ops for the set keeps turning it
+ * on and off to a single round of code patching and grace periods; the
+ * kprobes that find the functions go in one batch too.
  */
 int ephport_hooks_install(struct ephport_hook_set *set)
 {
@@ -166,17 +167,7 @@ int ephport_hooks_install(struct ephport_hook_set *set)
 		pr_err("cannot hook %s: its set redirects nothing\n",
 		       set->hooks[0].name);
 		err = -EINVAL;
-		goto out;
 	}
-
-	err = register_ftrace_function(&set->ops);
-	if (err) {
-		pr_err("cannot hook %s%s: %s (%d)\n", set->hooks[0].name,
-		       set->n > 1 ? " and the rest of its set" : "",
-		       ephport_hook_error(err), err);
-		goto out;
-	}
-	set->registered = true;
 out:
 	if (n)
 		unregister_kprobes(kpp, n);
@@ -188,18 +179,40 @@ out:
 }
 
 /*
- * Unregistering stops new redirections, but tasks may still be inside a
- * replacement, or about to enter one: wait until none is in one.  The few
- * instructions a replacement runs after its read section are waited for
- * by the next tasks-RCU grace period: the next removal's, or
+ * Redirect the functions of an installed @set: at load, and when the
+ * module is enabled again.  Fails when another ftrace user that modifies
+ * the instruction pointer (livepatch) holds one of them.
+ */
+int ephport_hooks_enable(struct ephport_hook_set *set)
+{
+	int err;
+
+	if (set->registered)
+		return 0;
+	err = register_ftrace_function(&set->ops);
+	if (err) {
+		pr_err("cannot hook %s%s: %s (%d)\n", set->hooks[0].name,
+		       set->n > 1 ? " and the rest of its set" : "",
+		       ephport_hook_error(err), err);
+		return err;
+	}
+	set->registered = true;
+	return 0;
+}
+
+/*
+ * Stop redirecting the functions of @set: the kernel's own code runs again,
+ * through a nop.  Unregistering stops new redirections, but tasks may
+ * still be inside a replacement, or about to enter one: wait until none is
+ * in one.  The few instructions a replacement runs after its read section
+ * are waited for by the next tasks-RCU grace period: the next one here, or
  * ephport_hooks_done()'s.
  */
-void ephport_hooks_remove(struct ephport_hook_set *set)
+void ephport_hooks_disable(struct ephport_hook_set *set)
 {
 	if (!set->registered)
 		return;
 	unregister_ftrace_function(&set->ops);
-	ftrace_free_filter(&set->ops);
 	set->registered = false;
 
 	/*
@@ -209,6 +222,13 @@ void ephport_hooks_remove(struct ephport_hook_set *set)
 	synchronize_rcu_tasks();
 	/* Every replacement has left its read section. */
 	synchronize_srcu(&ephport_srcu);
+}
+
+/* Undo ephport_hooks_install(), redirections first. */
+void ephport_hooks_remove(struct ephport_hook_set *set)
+{
+	ephport_hooks_disable(set);
+	ftrace_free_filter(&set->ops);
 }
 
 /* After the last removal: every replacement has returned. */

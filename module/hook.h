@@ -59,7 +59,10 @@ struct ephport_hook {
 	.orig_tramp = STATIC_CALL_TRAMP_ADDR(ephport_orig_##fn),	\
 }
 
-/* Hooks installed and removed together, with one ftrace_ops. */
+/*
+ * Hooks installed and removed together, with one ftrace_ops, and
+ * redirecting while enabled (registered).
+ */
 struct ephport_hook_set {
 	struct ephport_hook *hooks;
 	unsigned int n;
@@ -68,6 +71,8 @@ struct ephport_hook_set {
 };
 
 int ephport_hooks_install(struct ephport_hook_set *set);
+int ephport_hooks_enable(struct ephport_hook_set *set);
+void ephport_hooks_disable(struct ephport_hook_set *set);
 void ephport_hooks_remove(struct ephport_hook_set *set);
 void ephport_hooks_done(void);
 

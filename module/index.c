@@ -17,7 +17,9 @@
  * port held is either seen by the fill or set by the hook that saw it taken
  * after publication, and a port let go during the fill is cleared after
  * the fill saw it (the bucket lock orders the two).  Walks that run during
- * the fill see a partial index: a few probes more.
+ * the fill see a partial index: a few probes more.  Disabled, the module
+ * redirects nothing and the index misses the ports let go: enabled again,
+ * each namespace's next walk fills its index again the same way.
  *
  * A port several sockets share (different local addresses, SO_REUSEADDR,
  * connections to different destinations) is cleared when any of them lets
@@ -192,6 +194,41 @@ void ephport_ports_scan(struct net *net, enum ephport_proto proto,
 }
 
 /*
+ * The epoch of the hooks: it moves on each time they come back on after
+ * the module was disabled, when no hook saw the ports let go.  An index
+ * filled in an earlier epoch (or never: a namespace's busy_epoch starts
+ * at 0) is filled again by its next walk.
+ */
+static unsigned int ephport_index_epoch = 1;
+
+/* Called with the hooks back on: every index is to be filled again. */
+void ephport_index_invalidate(void)
+{
+	WRITE_ONCE(ephport_index_epoch, READ_ONCE(ephport_index_epoch) + 1);
+}
+
+/*
+ * Fill @busy from the kernel's tables if it was filled in an earlier
+ * epoch.  One walk does it; walks that run meanwhile see a partial index,
+ * as when it is first set up (above).  A bit set by a hook while it is
+ * cleared here is set again by the scan, which finds the port in its
+ * bucket, since hooks tell the index after the kernel's tables.  A walk
+ * racing with the switch back on may still go by the old epoch's index:
+ * a wrong bit costs a probe.
+ */
+static void ephport_index_fill(struct net *net, struct ephport_net *en,
+			       enum ephport_proto proto, unsigned long *busy)
+{
+	unsigned int epoch = READ_ONCE(ephport_index_epoch);
+	unsigned int old = READ_ONCE(en->busy_epoch[proto]);
+
+	if (old == epoch || cmpxchg(&en->busy_epoch[proto], old, epoch) != old)
+		return;
+	bitmap_zero(busy, EPHPORT_PORTS);
+	ephport_ports_scan(net, proto, busy);
+}
+
+/*
  * Let walk @w skip the ports of @proto that the index of @net says are
  * held, setting the index up if this is its first walk.  Without memory
  * for it, the walk goes without.
@@ -200,16 +237,15 @@ void ephport_index_use(struct ephport_walk *w, struct net *net,
 		       struct ephport_net *en, enum ephport_proto proto, u32 low)
 {
 	unsigned long *busy;
-	bool created;
 
 	/* The stock bind(0) order keeps its own course: no index. */
 	if (w->stride != 1)
 		return;
 	busy = ephport_lazy_kvcalloc((void **)&en->busy[proto],
 				     BITS_TO_LONGS(EPHPORT_PORTS),
-				     sizeof(unsigned long), &created);
-	if (created)
-		ephport_ports_scan(net, proto, busy);
-	if (busy)
-		ephport_walk_set_index(w, low, busy);
+				     sizeof(unsigned long), NULL);
+	if (!busy)
+		return;
+	ephport_index_fill(net, en, proto, busy);
+	ephport_walk_set_index(w, low, busy);
 }

@@ -30,6 +30,7 @@ void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port);
 void ephport_ports_scan(struct net *net, enum ephport_proto proto,
 			unsigned long *bits);
 unsigned int ephport_ports_count(const unsigned long *bits, int low, int high);
+void ephport_index_invalidate(void);
 void ephport_index_use(struct ephport_walk *w, struct net *net,
 		       struct ephport_net *en, enum ephport_proto proto, u32 low);
 

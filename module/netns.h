@@ -22,6 +22,7 @@ struct ephport_net {
 	struct ephport_state state;		/* its dh_table is lazy */
 	u32 salt;
 	unsigned long *busy[EPHPORT_PROTOS];	/* lazy: EPHPORT_PORTS bits each */
+	unsigned int busy_epoch[EPHPORT_PROTOS];	/* when filled (index.c) */
 	unsigned long warned;			/* BIT(proto): above warn_pct */
 	struct ephport_pcpu_stats __percpu *stats;	/* lazy */
 	struct ephport_log log;

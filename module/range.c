@@ -193,6 +193,16 @@ int ephport_range_init(void)
 	return ephport_hooks_install(&ephport_range_set);
 }
 
+int ephport_range_enable(void)
+{
+	return ephport_hooks_enable(&ephport_range_set);
+}
+
+void ephport_range_disable(void)
+{
+	ephport_hooks_disable(&ephport_range_set);
+}
+
 void ephport_range_uninit(void)
 {
 	ephport_hooks_remove(&ephport_range_set);

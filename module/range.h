@@ -32,6 +32,8 @@ void ephport_force_range(struct ephport_force *f,
 			 const struct ephport_policy *pol, int low, int high);
 void ephport_unforce(struct ephport_force *f, const struct ephport_policy *pol);
 int ephport_range_init(void);
+int ephport_range_enable(void);
+void ephport_range_disable(void);
 void ephport_range_uninit(void);
 
 #endif /* _EPHPORT_RANGE_H */

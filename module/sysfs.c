@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
+#include "alloc.h"
 #include "ephport.h"
 #include "netns.h"
 #include "params.h"
@@ -30,13 +31,14 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
 	bool enabled;
+	int err;
 
 	if (!capable(CAP_NET_ADMIN))
 		return -EPERM;
 	if (ephport_parse_enabled(buf, count, &enabled))
 		return -EINVAL;
-	WRITE_ONCE(ephport_enabled, enabled);
-	return count;
+	err = ephport_alloc_set_enabled(enabled);
+	return err ? err : count;
 }
 
 static ssize_t range_show(struct kobject *kobj, struct kobj_attribute *attr,

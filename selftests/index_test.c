@@ -3,8 +3,8 @@
  * The occupancy index (/proc/net/ephport/index) agrees with the kernel's
  * tables after churn on every path, range changes, strategy switches and
  * namespaces coming and going; it knows the ports held before its first
- * walk, the module loaded or not; and allocation never fails while a port
- * is free.
+ * walk, the module loaded or not, and after the module was disabled; and
+ * allocation never fails while a port is free.
  */
 #include <errno.h>
 #include <signal.h>
@@ -267,6 +267,94 @@ TEST_F(index, agrees_with_kernel_tables)
 		close(held[i]);
 	compare(_metadata, "tcp", DPORT, NULL, 0);
 	compare(_metadata, "udp", DPORT, NULL, 0);
+}
+
+/*
+ * Whether ftrace redirects kernel function @name now, as tracefs lists it
+ * in enabled_functions: 1 or 0, or -errno when that cannot be read.
+ */
+static int redirected(const char *name)
+{
+	char line[512];
+	size_t len = strlen(name);
+	FILE *f = fopen("/sys/kernel/tracing/enabled_functions", "r");
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, name, len) && line[len] == ' ';
+	fclose(f);
+	return found;
+}
+
+static const char *const hooked[] = {
+	"inet_csk_get_port", "udp_lib_get_port", "inet_put_port",
+	"udp_lib_unhash", "inet_sk_get_local_port_range",
+};
+
+static void expect_redirected(struct __test_metadata *_metadata, int yes)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(hooked); i++) {
+		int r = redirected(hooked[i]);
+
+		if (r < 0) {
+			TH_LOG("no tracefs enabled_functions (%s): redirections not checked",
+			       strerror(-r));
+			return;
+		}
+		EXPECT_EQ(yes, r) TH_LOG("%s %sredirected", hooked[i], r ? "" : "not ");
+	}
+}
+
+/*
+ * Disabled, the module redirects no kernel function, so its index misses
+ * the ports taken and let go meanwhile; enabled again, the next walk of
+ * each protocol fills the index again from the kernel's tables.
+ */
+TEST_F(index, refilled_after_disabled)
+{
+	int held[20], bound[20], nbound = 0, i, fd, port;
+
+	ASSERT_EQ(0, ep_load("range=40000-40199 strategy=sequential"));
+	expect_redirected(_metadata, 1);
+	for (i = 0; i < 20; i++) {
+		held[i] = bind_any(i % 2 ? AF_INET6 : AF_INET,
+				   i % 4 < 2 ? SOCK_STREAM : SOCK_DGRAM, 41000 + i);
+		ASSERT_LE(0, held[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		fd = ep_alloc(AF_INET, i ? EP_UDP_BIND : EP_TCP_BIND, 0, &port);
+		ASSERT_LE(0, fd);
+		close(fd);
+	}
+
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/enabled", "0"));
+	expect_redirected(_metadata, 0);
+	/* Unseen by the module: half let go, as many others taken. */
+	for (i = 0; i < 10; i++) {
+		close(held[i]);
+		held[i] = bind_any(i % 2 ? AF_INET6 : AF_INET,
+				   i % 4 < 2 ? SOCK_STREAM : SOCK_DGRAM, 41100 + i);
+		ASSERT_LE(0, held[i]);
+	}
+	for (i = 0; i < 20; i++)
+		if (i % 4 < 2)
+			bound[nbound++] = (i < 10 ? 41100 : 41000) + i;
+
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/enabled", "1"));
+	expect_redirected(_metadata, 1);
+	for (i = 0; i < 2; i++) {
+		fd = ep_alloc(AF_INET, i ? EP_UDP_BIND : EP_TCP_BIND, 0, &port);
+		ASSERT_LE(0, fd);
+		close(fd);
+	}
+	compare(_metadata, "tcp", DPORT, bound, nbound);
+	compare(_metadata, "udp", DPORT, bound, nbound);
+	for (i = 0; i < 20; i++)
+		close(held[i]);
 }
 
 /* Whatever the index says, every free port of the range is found. */
