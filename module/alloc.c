@@ -274,10 +274,20 @@ static bool ephport_autobind_busy(struct sock *sk, int port, bool relax)
  * its checks are those of an explicit bind(), never stricter than the
  * autobind's.  Should a socket have come to the port meanwhile, so that
  * the autobind would no longer take it, the port is let go again, as if
- * that socket had come first.
+ * that socket had come first.  A socket with neither SO_REUSEADDR nor
+ * SO_REUSEPORT needs no check of its own (below).
  */
 static int ephport_bind_try(struct ephport_alloc_ctx *c, int port)
 {
+	/*
+	 * Without SO_REUSEADDR and SO_REUSEPORT, a socket shares its port
+	 * with none that overlaps it, through an explicit bind() as through
+	 * the autobind: the original's own checks are the autobind's
+	 * (inet_bind_conflict() allows more only with those flags).  The
+	 * caller holds the socket lock, which setting them takes.
+	 */
+	if (!c->sk->sk_reuse && !c->sk->sk_reuseport)
+		return !!orig_inet_csk_get_port(c->sk, port);
 	if (ephport_autobind_busy(c->sk, port, c->relax) ||
 	    orig_inet_csk_get_port(c->sk, port))
 		return 1;
