@@ -93,7 +93,7 @@ static const char *ephport_hook_error(int err)
 {
 	switch (err) {
 	case -EBUSY:
-		return "already redirected by another module (livepatch?)";
+		return "redirected by another module (livepatch?) or ftrace off";
 	case -ENODEV:
 		return "ftrace is disabled";
 	case -EINVAL:

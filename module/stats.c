@@ -105,12 +105,23 @@ static struct ephport_pcpu_stats __percpu *ephport_net_stats(struct ephport_net 
 }
 
 /* What the log and the tracepoint show of allocation @a. */
+/* What a log entry names when there is no strategy or rule. */
+static const char ephport_none[EPHPORT_STRATEGY_NAME_MAX] = "-";
+
+/*
+ * Every field of @e but the time, pid and comm, which only the log keeps.
+ * The names are copied whole (the arrays are NUL-padded), without a
+ * string scan.
+ */
 static void ephport_entry_fill(const struct ephport_alloc *a,
 			       struct ephport_log_entry *e)
 {
 	const struct sock *sk = a->sk;
 	bool connect = a->path <= EPHPORT_TCP6_CONNECT;
 
+	BUILD_BUG_ON(sizeof(e->strategy) != sizeof(a->strategy->name) ||
+		     sizeof(e->rule) != EPHPORT_RULE_NAME_MAX ||
+		     sizeof(e->rule) != sizeof(ephport_none));
 	e->path = a->path;
 	e->probes = a->probes;
 	e->result = a->result;
@@ -120,9 +131,10 @@ static void ephport_entry_fill(const struct ephport_alloc *a,
 	ephport_sk_addrs(sk, a->path, e);
 	if (!connect)
 		memset(&e->raddr, 0, sizeof(e->raddr));
-	strscpy(e->strategy, a->strategy ? a->strategy->name : "-",
-		sizeof(e->strategy));
-	strscpy(e->rule, a->rule ? ephport_rule_name(a->rule) : "-", sizeof(e->rule));
+	memcpy(e->strategy, a->strategy ? a->strategy->name : ephport_none,
+	       sizeof(e->strategy));
+	memcpy(e->rule, a->rule ? ephport_rule_name(a->rule) : ephport_none,
+	       sizeof(e->rule));
 }
 
 /*
@@ -158,12 +170,12 @@ static struct ephport_log_ring __percpu *ephport_log_rings(struct ephport_log *l
  * readers share it with this CPU.  The time is read under the lock, so
  * that a ring's entries are in time order.
  */
-static void ephport_log(struct ephport_log *log, struct ephport_log_entry *e)
+static void ephport_log(struct ephport_log *log, const struct ephport_alloc *a)
 {
 	struct ephport_log_ring __percpu *rings;
 	struct ephport_log_entry *entries, *slot;
 	struct ephport_log_ring *ring;
-	struct pid *old;
+	struct pid *pid, *old;
 
 	/* The first entry sets the log up; without memory, none is kept. */
 	rings = ephport_log_rings(log);
@@ -174,15 +186,17 @@ static void ephport_log(struct ephport_log *log, struct ephport_log_entry *e)
 					sizeof(*entries), NULL);
 	if (!entries)
 		return;
-	/* As the scheduler's tracepoints do: no lock, comm ends in a NUL. */
-	memcpy(e->comm, current->comm, sizeof(e->comm));
-	e->pid = get_pid(task_tgid(current));
+	pid = get_pid(task_tgid(current));
 
+	/* Filled in place: the entry is copied nowhere. */
 	spin_lock_bh(&ring->lock);
-	e->time_ns = ktime_get_boottime_ns();
 	slot = &entries[ring->seq++ % log->size];
 	old = slot->pid;
-	*slot = *e;
+	ephport_entry_fill(a, slot);
+	slot->pid = pid;
+	slot->time_ns = ktime_get_boottime_ns();
+	/* As the scheduler's tracepoints do: no lock, comm ends in a NUL. */
+	memcpy(slot->comm, current->comm, sizeof(slot->comm));
 	spin_unlock_bh(&ring->lock);
 	put_pid(old);
 }
@@ -258,7 +272,6 @@ void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
 {
 	bool log = en->log.size, trace = trace_ephport_alloc_enabled();
 	unsigned int pct = READ_ONCE(ephport_warn_pct);
-	struct ephport_log_entry e = {};
 
 	ephport_count(ephport_global_stats, a);
 	ephport_count(ephport_net_stats(en), a);
@@ -266,13 +279,14 @@ void ephport_record(struct ephport_net *en, const struct ephport_alloc *a)
 		ephport_rule_count(a->rule, a);
 	if (pct)
 		ephport_warn_check(en, a, pct);
-	if (!log && !trace)
-		return;
-	ephport_entry_fill(a, &e);
-	if (trace)
+	if (trace) {
+		struct ephport_log_entry e = {};
+
+		ephport_entry_fill(a, &e);
 		trace_ephport_alloc(&e, sock_net(a->sk));
+	}
 	if (log)
-		ephport_log(&en->log, &e);
+		ephport_log(&en->log, a);
 }
 
 /*

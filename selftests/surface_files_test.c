@@ -2,7 +2,8 @@
 /*
  * The control files of /sys/kernel/ephport and the module parameters:
  * each file with its documented mode, strict parsing of every writable
- * file (a refused write returns EINVAL and changes no file), the accepted
+ * file (a refused write returns EINVAL and changes no file; enabling,
+ * which ftrace may refuse, EBUSY), the accepted
  * forms read back canonically, and a new range or strategy taking effect
  * on the next allocation.
  *
@@ -322,6 +323,32 @@ TEST_F(surface, range_change_takes_effect)
 			}
 		}
 	}
+}
+
+/*
+ * Enabling redirects the kernel's functions again, which ftrace may refuse:
+ * here ftrace is turned off, which it allows only while the module is
+ * disabled.  EBUSY, and the module stays disabled.
+ */
+TEST_F(surface, enable_refused_by_ftrace)
+{
+	static const char ftrace[] = "/proc/sys/kernel/ftrace_enabled";
+	char buf[16];
+
+	if (access(ftrace, W_OK))
+		SKIP(return, "no %s", ftrace);
+	/* While the module redirects, ftrace cannot be turned off. */
+	EXPECT_EQ(-EBUSY, ep_write(ftrace, "0"));
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/enabled", "0"));
+	ASSERT_EQ(0, ep_write(ftrace, "0"));
+	EXPECT_EQ(-EBUSY, ep_write(EP_SYSFS "/enabled", "1"));
+	EXPECT_EQ(0, ep_read(EP_SYSFS "/enabled", buf, sizeof(buf)));
+	/* ftrace back on before anything can stop the test. */
+	ASSERT_EQ(0, ep_write(ftrace, "1"));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/enabled", "1"));
+	ASSERT_EQ(0, ep_read(EP_SYSFS "/enabled", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
 }
 
 /* Each strategy offered, at run time: read back, and named in the log. */

@@ -89,7 +89,7 @@ nobody() {
 }
 
 ktap_print_header
-ktap_set_plan 73
+ktap_set_plan 74
 
 # Without the module: the documented error for every verb that needs it.
 unload
@@ -128,6 +128,17 @@ run set strategy sequential
 check "set strategy sequential" succeeded strategy sequential
 run disable
 check "disable" succeeded enabled 0
+# Enabling redirects the kernel's functions again: with ftrace turned off
+# (which the kernel allows only while the module is disabled), it refuses.
+if echo 0 2>/dev/null >/proc/sys/kernel/ftrace_enabled; then
+	before=$(config)
+	run enable
+	echo 1 >/proc/sys/kernel/ftrace_enabled
+	check "enable refused by ftrace: status 1, says why, still disabled" \
+		failed 1 "cannot enable ephport: .*ftrace refused"
+else
+	ktap_test_skip "enable refused by ftrace (cannot turn ftrace off here)"
+fi
 run enable
 check "enable" succeeded enabled 1
 

@@ -5,6 +5,7 @@
  * the kernel validates it.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,9 +166,22 @@ const struct cmd set_cmds[] = {
 
 static int set_enabled(int argc, char **argv, const char *value)
 {
+	int err;
+
 	no_args(argc, argv);
 	check_module();
-	write_or_die("enabled", value);
+	err = write_file(attr_path("enabled"), value);
+	/*
+	 * Enabling redirects the kernel's functions again: ftrace refuses while
+	 * another module or a livepatch redirects one, or ftrace is off.
+	 */
+	if (err == -EBUSY || err == -ENODEV)
+		die(1, "cannot enable ephport: %s (ftrace refused; see dmesg)",
+		    strerror(-err));
+	if (err) {
+		write_failed("enabled", err);
+		die(1, "the kernel refused \"%s\" for %s", value, attr_path("enabled"));
+	}
 	return 0;
 }
 
