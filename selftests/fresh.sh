@@ -113,15 +113,16 @@ ktap_test_result "fetch-kernel.sh: a cache it cannot create stops it in one line
 	fails_in_one_line fetch-kernel env EPHPORT_CACHE=/dev/null/ephport \
 	EPHPORT_DEB_CACHE="$debs" "$q/fetch-kernel.sh" "${series%% *}"
 
-# perf for trace_tools.sh (about 30 MB of packages, kept in the .deb
-# cache).
+# perf and bpftrace for trace_tools.sh (about 80 MB of packages, kept in
+# the .deb cache).
 t=$(cold "$q/tracetools.sh" 2>"$tmp/err")
 if [ -n "$t" ] && [ "${t#"$home"/.cache/ephport/}" != "$t" ] &&
-   [ "$(zcat "$t" | cpio -it --quiet 2>/dev/null | grep -cx 'usr/bin/perf')" = 1 ]; then
-	ktap_test_pass "tracetools.sh packs perf into a missing ~/.cache"
+   [ "$(zcat "$t" | cpio -it --quiet 2>/dev/null |
+	grep -cx 'usr/bin/perf\|usr/bin/bpftrace')" = 2 ]; then
+	ktap_test_pass "tracetools.sh packs perf and bpftrace into a missing ~/.cache"
 else
 	sed 's/^/# /' "$tmp/err"
-	ktap_test_fail "tracetools.sh packs perf into a missing ~/.cache"
+	ktap_test_fail "tracetools.sh packs perf and bpftrace into a missing ~/.cache"
 fi
 ktap_test_result "tracetools.sh: an unknown package stops it in one line" \
 	fails_in_one_line tracetools cold env EPHPORT_TRACE_PKGS=no-such-package-0 "$q/tracetools.sh"

@@ -13,9 +13,9 @@
 # $EPHPORT_BUILD/logs/<series>-ibt.log and <series>-ibt-sample.log.
 #
 # On one series ($EPHPORT_TRACE_SERIES, 6.12), when trace_tools.sh is to
-# run (all tests, or EPHPORT_TESTS naming it), the initramfs gets perf
-# appended (qemu/tracetools.sh, 11 MB more to unpack) and 512 MiB more
-# memory; every other boot goes without.
+# run (all tests, or EPHPORT_TESTS naming it), the initramfs gets perf and
+# bpftrace appended (qemu/tracetools.sh, 79 MB more to unpack, 240 MB
+# unpacked) and 512 MiB more memory; every other boot goes without.
 
 set -eu
 

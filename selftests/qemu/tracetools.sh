@@ -1,14 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# tracetools.sh - a second initramfs archive with perf, for the
-# VM test of the documented recipes (trace_tools.sh).  vm.sh appends it to
-# the test initramfs of one series only, when that test is to run: every
+# tracetools.sh - a second initramfs archive with perf and bpftrace, for
+# the VM test of the documented recipes (trace_tools.sh).  vm.sh appends it
+# to the test initramfs of one series only, when that test is to run: every
 # other boot stays as small as before.
 #
-# The packages (Debian 12's linux-perf, with EPHPORT_TRACE_PKGS="linux-perf
-# bpftrace" also bpftrace, and the packages that hold the shared libraries
-# they load) are downloaded through fetch_debs
+# The packages (Debian 12's linux-perf and bpftrace, or those of
+# $EPHPORT_TRACE_PKGS, linux-perf first, and the packages that hold the
+# shared libraries they load) are downloaded through fetch_debs
 # (apt.sh: kept in $EPHPORT_DEB_CACHE when set) and unpacked, never
 # installed, into $EPHPORT_CACHE/tracetools/<versions>/; the archive holds
 # the programs (perf as /usr/bin/perf, whatever the kernel's version) and,
@@ -17,7 +17,7 @@
 set -eu
 
 cache=${EPHPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ephport}
-pkgs=${EPHPORT_TRACE_PKGS:-linux-perf}
+pkgs=${EPHPORT_TRACE_PKGS:-linux-perf bpftrace}
 
 die() { echo "tracetools: $*" >&2; exit 1; }
 . "$(dirname "$0")/apt.sh"
