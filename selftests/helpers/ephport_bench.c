@@ -68,7 +68,7 @@
 #define SIZE		10000
 #define DPORT		5000
 #define MAX_ROUNDS	15
-#define MAX_ALLOCATORS	8
+#define MAX_ALLOCATORS	16
 #define MAX_OCC		8
 #define RULES_DIR	"/sys/kernel/config/ephport/rules"
 
@@ -480,12 +480,19 @@ fail:
 	return -1;
 }
 
+/* The comma-separated items of @s, at most @max: more is an error (exit). */
 static int split(char *s, char **out, int max)
 {
 	int n = 0;
 
-	for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
+	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+		if (n == max) {
+			fprintf(stderr, "ephport_bench: more than %d items at \"%s\"\n",
+				max, tok);
+			exit(2);
+		}
 		out[n++] = tok;
+	}
 	return n;
 }
 
