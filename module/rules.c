@@ -14,7 +14,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
 #include <linux/cgroup.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -31,8 +34,25 @@
 #include "rules_internal.h"
 #include "stats.h"
 
+/*
+ * With at most EPHPORT_RULESET_MASKED rules, the lookup tries only the rules
+ * that can match the socket's cgroup: those with none, and those whose
+ * cgroup is the socket's or one of its ancestors, found in a small hash
+ * table of the rules' cgroups (bit i of a mask: entries[i]).  The cost is
+ * then that of the socket's cgroup depth, not of the number of rules.
+ */
+#define EPHPORT_RULESET_MASKED	64
+
+struct ephport_cgroup_slot {
+	struct cgroup *cgroup;		/* NULL: empty */
+	u64 rules;			/* the rules naming it */
+};
+
 struct ephport_ruleset {
 	unsigned int n;
+	unsigned int cg_bits;		/* 0: no masks, try every rule */
+	u64 no_cgroup;			/* the rules naming no cgroup */
+	struct ephport_cgroup_slot *cg_slots;	/* 1 << cg_bits, after entries */
 	struct {
 		struct ephport_rule_conf conf;
 		const struct ephport_rule *rule;
@@ -72,6 +92,52 @@ static bool ephport_rule_matches(const struct ephport_rule_conf *c,
 	return true;
 }
 
+/* The policy of rule @i of @set, if it matches @k. */
+static bool ephport_rule_apply(const struct ephport_ruleset *set, unsigned int i,
+			       const struct ephport_rule_key *k,
+			       struct ephport_policy *p)
+{
+	const struct ephport_rule_conf *c = &set->entries[i].conf;
+
+	if (!ephport_rule_matches(c, k))
+		return false;
+	if (c->strategy)
+		p->strategy = c->strategy;
+	if (c->range != EPHPORT_RANGE_AUTO) {
+		p->range = c->range;
+		p->rule_range = true;
+	}
+	p->rule = set->entries[i].rule;
+	return true;
+}
+
+static struct ephport_cgroup_slot *ephport_cgroup_slot(const struct ephport_ruleset *set,
+						       const struct cgroup *cg)
+{
+	unsigned int mask = (1U << set->cg_bits) - 1;
+	unsigned int h = hash_ptr(cg, set->cg_bits);
+
+	/* Never full: twice as many slots as rules, at least. */
+	while (set->cg_slots[h].cgroup && set->cg_slots[h].cgroup != cg)
+		h = (h + 1) & mask;
+	return &set->cg_slots[h];
+}
+
+/*
+ * The rules of @set that can match a socket of cgroup @cg (NULL: none known),
+ * by cgroup alone.  The socket holds a reference on its cgroup, which holds
+ * one on its parent.
+ */
+static u64 ephport_cgroup_candidates(const struct ephport_ruleset *set,
+				     struct cgroup *cg)
+{
+	u64 mask = set->no_cgroup;
+
+	for (; cg; cg = cgroup_parent(cg))
+		mask |= ephport_cgroup_slot(set, cg)->rules;
+	return mask;
+}
+
 /* Caller is in an ephport_srcu read section, which @p is valid within. */
 void ephport_policy_get(const struct sock *sk, enum ephport_path path,
 			struct ephport_policy *p)
@@ -79,6 +145,7 @@ void ephport_policy_get(const struct sock *sk, enum ephport_path path,
 	const struct ephport_ruleset *set;
 	struct ephport_rule_key k;
 	unsigned int i;
+	u64 mask;
 
 	p->strategy = ephport_strategy_get_active();
 	p->range = READ_ONCE(ephport_range);
@@ -102,19 +169,18 @@ void ephport_policy_get(const struct sock *sk, enum ephport_path path,
 	k.cgroup = sock_cgroup_ptr((struct sock_cgroup_data *)&sk->sk_cgrp_data);
 #endif
 
-	for (i = 0; i < set->n; i++) {
-		const struct ephport_rule_conf *c = &set->entries[i].conf;
-
-		if (!ephport_rule_matches(c, &k))
-			continue;
-		if (c->strategy)
-			p->strategy = c->strategy;
-		if (c->range != EPHPORT_RANGE_AUTO) {
-			p->range = c->range;
-			p->rule_range = true;
-		}
-		p->rule = set->entries[i].rule;
+	if (!set->cg_bits) {
+		for (i = 0; i < set->n; i++)
+			if (ephport_rule_apply(set, i, &k, p))
+				return;
 		return;
+	}
+	mask = ephport_cgroup_candidates(set, k.cgroup);
+	while (mask) {
+		i = __ffs64(mask);
+		mask &= mask - 1;
+		if (ephport_rule_apply(set, i, &k, p))
+			return;
 	}
 }
 
@@ -183,6 +249,21 @@ void ephport_rule_link(struct ephport_rule *r)
 	list_add_tail(&r->list, &pos->list);
 }
 
+/* Entry @i of @set names @cg (or none): add it to the masks. */
+static void ephport_ruleset_mask(struct ephport_ruleset *set,
+				 struct cgroup *cg, unsigned int i)
+{
+	struct ephport_cgroup_slot *slot;
+
+	if (!cg) {
+		set->no_cgroup |= BIT_ULL(i);
+		return;
+	}
+	slot = ephport_cgroup_slot(set, cg);
+	slot->cgroup = cg;
+	slot->rules |= BIT_ULL(i);
+}
+
 /*
  * Publish the enabled rules of the list as they are; once no allocation
  * can see the previous ones, free them.
@@ -198,15 +279,24 @@ static int ephport_rules_publish(gfp_t gfp)
 	list_for_each_entry(pos, &ephport_rules, list)
 		n += pos->conf.enabled;
 	if (n) {
-		set = kmalloc(struct_size(set, entries, n), gfp);
+		unsigned int bits = n <= EPHPORT_RULESET_MASKED ?
+				    order_base_2(2 * n) : 0;
+		size_t size = struct_size(set, entries, n);
+
+		if (bits)
+			size += sizeof(*set->cg_slots) << bits;
+		set = kzalloc(size, gfp);
 		if (!set)
 			return -ENOMEM;
-		set->n = 0;
+		set->cg_bits = bits;
+		set->cg_slots = bits ? (void *)&set->entries[n] : NULL;
 		list_for_each_entry(pos, &ephport_rules, list) {
 			if (!pos->conf.enabled)
 				continue;
 			set->entries[set->n].conf = pos->conf;
 			set->entries[set->n].rule = pos;
+			if (bits)
+				ephport_ruleset_mask(set, pos->conf.cgroup, set->n);
 			set->n++;
 		}
 	}

@@ -51,6 +51,63 @@ TEST_F(rules, cgroup)
 	EXPECT_EQ(2, rule_stat("a", "failures"));
 }
 
+/*
+ * Rules on a cgroup, on its child and on none, in priority order: the
+ * first enabled one that matches applies, whatever cgroup it names (the
+ * lookup tries only the rules whose cgroup can match, section 5.4).  Each
+ * step gets a one-port range of its own: one connect() takes it, the next
+ * fails.
+ */
+TEST_F(rules, cgroup_priority)
+{
+	static const struct {
+		const char *rule, *attr, *value, *cgroup;
+		int port;
+		const char *why;
+	} steps[] = {
+		{ NULL, NULL, NULL, "ep_p/sub", 50520, "ep_p's rule (20) first" },
+		{ NULL, NULL, NULL, "ep_q", 50500, "ep_q's own rule (10)" },
+		{ "b", "enabled", "0", "ep_p/sub", 50521, "then the cgroup-less rule (25)" },
+		{ "any", "enabled", "0", "ep_p/sub", 50522, "then ep_p/sub's rule (30)" },
+		{ "sub", "enabled", "0", "ep_p/sub", 0, "none left: the global range" },
+		{ "any", "enabled", "1", "", 50523, "the root cgroup: the cgroup-less rule" },
+	};
+	unsigned int i;
+	char range[32];
+
+	if (!have_sock_cgroup)
+		SKIP(return, NO_SOCK_CGROUP);
+	ASSERT_EQ(0, cg_make("ep_p"));
+	ASSERT_EQ(0, cg_make("ep_p/sub"));
+	ASSERT_EQ(0, cg_make("ep_q"));
+	ASSERT_EQ(0, rule_add("c", RULE("cgroup", "/ep_q", "range", "50500 50500",
+					"priority", "10")));
+	ASSERT_EQ(0, rule_add("b", RULE("cgroup", "/ep_p", "range", "50520 50520",
+					"priority", "20")));
+	ASSERT_EQ(0, rule_add("any", RULE("proto", "tcp", "range", "50521 50521",
+					  "priority", "25")));
+	ASSERT_EQ(0, rule_add("sub", RULE("cgroup", "/ep_p/sub", "range", "50522 50522",
+					  "priority", "30")));
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		if (steps[i].rule)
+			ASSERT_EQ(0, rule_set(steps[i].rule, steps[i].attr, steps[i].value));
+		/* The rule that applies moves to a port no step used. */
+		if (i == ARRAY_SIZE(steps) - 1) {
+			snprintf(range, sizeof(range), "%d %d", steps[i].port, steps[i].port);
+			ASSERT_EQ(0, rule_set("any", "range", range));
+		}
+		if (!steps[i].port) {
+			/* 11: the first connect()'s port is outside the range. */
+			EXPECT_EQ(11, child_exhausts(enter_cgroup, steps[i].cgroup, 1,
+						     50500, 50523)) TH_LOG("%s", steps[i].why);
+			continue;
+		}
+		EXPECT_EQ(0, child_exhausts(enter_cgroup, steps[i].cgroup, 1,
+					    steps[i].port, steps[i].port))
+			TH_LOG("%s", steps[i].why);
+	}
+}
+
 /* A uid rule: the uid's sockets only. */
 TEST_F(rules, uid)
 {

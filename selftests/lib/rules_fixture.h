@@ -29,10 +29,12 @@ FIXTURE_TEARDOWN(rules)
 {
 	remove_all_rules();
 	cg_enter("");
-	rmdir(CGROOT "/ep_a");
 	rmdir(CGROOT "/ep_a/sub");
 	rmdir(CGROOT "/ep_a");
 	rmdir(CGROOT "/ep_b");
+	rmdir(CGROOT "/ep_p/sub");
+	rmdir(CGROOT "/ep_p");
+	rmdir(CGROOT "/ep_q");
 	close(self->listener);
 }
 
