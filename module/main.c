@@ -7,8 +7,9 @@
  * Set up in this order: statistics, strategies, the hooks (which pass
  * every allocation through until the end of init), per-netns state with
  * /proc/net/ephport, /sys/kernel/ephport, then the rules in configfs.  The
- * hooks come before anything visible by name, so that a second copy of the
- * module fails cleanly on them.
+ * hooks come before anything visible by name.  A second copy of the module
+ * is refused before anything: /sys/kernel/ephport tells it is there (while
+ * enabled, its hooks would refuse ours too, but not while disabled).
  *
  * An init error undoes what was set up in reverse.  Unloading differs in
  * one place: the hooks come off right after the rules, before
@@ -35,6 +36,10 @@ static int __init ephport_init(void)
 {
 	int err;
 
+	if (ephport_sysfs_taken()) {
+		pr_err("another copy of ephport is loaded (/sys/kernel/ephport exists)\n");
+		return -EEXIST;
+	}
 	err = init_srcu_struct(&ephport_srcu);
 	if (err)
 		return err;

@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/kernfs.h>
 #include <linux/kobject.h>
 #include <linux/nsproxy.h>
 #include <linux/slab.h>
@@ -19,7 +20,27 @@
 #include "stats.h"
 #include "sysfs.h"
 
+/* Not KBUILD_MODNAME: a copy built under another name clashes on it. */
+#define EPHPORT_SYSFS_DIR	"ephport"
+
 static struct kobject *ephport_kobj;
+
+/*
+ * Whether /sys/kernel/ephport exists already: another copy of the module
+ * (built under another name) is loaded, and every name this one would
+ * create is taken.  Its hooks no longer refuse ours while it is disabled,
+ * when it holds none; two copies loading at the same instant may both
+ * find it free, and then refuse each other's hooks only while enabled.
+ */
+bool ephport_sysfs_taken(void)
+{
+	struct kernfs_node *kn = kernfs_find_and_get(kernel_kobj->sd, EPHPORT_SYSFS_DIR);
+
+	if (!kn)
+		return false;
+	kernfs_put(kn);
+	return true;
+}
 
 static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -220,7 +241,7 @@ int ephport_sysfs_init(void)
 {
 	int err;
 
-	ephport_kobj = kobject_create_and_add("ephport", kernel_kobj);
+	ephport_kobj = kobject_create_and_add(EPHPORT_SYSFS_DIR, kernel_kobj);
 	if (!ephport_kobj)
 		return -ENOMEM;
 	err = sysfs_create_groups(ephport_kobj, ephport_groups);

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # A second copy of the module, built under another name (ephport_twin),
-# cannot load while ephport holds the hooks: insmod fails with one clear
-# line, nothing of the twin stays registered, and ephport keeps working.
-# (A livepatch of a hooked function is refused the same way: both need
-# FTRACE_OPS_FL_IPMODIFY on the same functions.)
+# cannot load while ephport is loaded, enabled or not: insmod fails with
+# one clear line, nothing of the twin stays registered, and ephport keeps
+# working.  (A livepatch of a hooked function is refused by ftrace while
+# ephport is enabled: both need FTRACE_OPS_FL_IPMODIFY on the same
+# functions; surface_files_test checks ftrace's refusal.)
 
 . "$(dirname "$0")/lib/lib.sh"
 
@@ -15,7 +16,7 @@ if [ ! -f "$twin" ]; then
 	ktap_skip_all "no ephport_twin.ko in this VM"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 6
+ktap_set_plan 8
 
 # ktap_test_result() runs its command unquoted: checks are functions.
 twin_refused() {
@@ -28,7 +29,7 @@ one_clear_line() {
 	lines=$(dmesg | grep 'ephport_twin: ' | sed 's/^\[[^]]*\] //' | sort -u)
 	echo "# $lines"
 	[ "$(echo "$lines" | grep -c .)" = 1 ] &&
-		echo "$lines" | grep -q 'cannot hook .*already redirected'
+		echo "$lines" | grep -q 'another copy of ephport is loaded'
 }
 
 twin_gone() {
@@ -44,6 +45,12 @@ dmesg -c >/dev/null
 check "insmod of a second copy fails" twin_refused
 check "one clear ephport_twin: line in the kernel log" one_clear_line
 check "nothing of the twin stays loaded" twin_gone
+# Disabled, ephport holds no hook: the twin is refused all the same.
+echo 0 >"$SYSFS/enabled"
+dmesg -c >/dev/null
+check "a second copy fails while ephport is disabled" twin_refused
+check "nothing of the twin stays loaded (disabled)" twin_gone
+echo 1 >"$SYSFS/enabled"
 ephport_sock listen 8080 &
 listener=$!
 sleep 1
