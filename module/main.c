@@ -12,10 +12,11 @@
  * enabled, its hooks would refuse ours too, but not while disabled).
  *
  * An init error undoes what was set up in reverse.  Unloading differs in
- * one place: the hooks come off right after the rules, before
- * /sys/kernel/ephport and the per-netns state, so that no replacement
- * runs any more (those of bind() and of ports let go update the index
- * even while allocations pass through) when the files and the state go.
+ * one place: the hooks come off right after the rules and
+ * /sys/kernel/ephport (whose "enabled" registers them), before the
+ * per-netns state, so that no replacement runs any more (those of bind()
+ * and of ports let go update the index even while allocations pass
+ * through) when the state goes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -83,8 +84,9 @@ static void __exit ephport_exit(void)
 {
 	ephport_set_ready(false);
 	ephport_rules_uninit();
-	ephport_alloc_uninit();
+	/* No write to "enabled" can register the hooks again after this. */
 	ephport_sysfs_uninit();
+	ephport_alloc_uninit();
 	ephport_netns_uninit();
 	ephport_strategies_uninit();
 	ephport_stats_uninit();

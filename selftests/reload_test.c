@@ -6,7 +6,9 @@
  * is where an unload that frees the replacements while a task still runs
  * one oopses.  Meanwhile another task reads the strategy module parameter,
  * whose file exists before the module's init and after its exit: it
- * always reads a strategy's name.
+ * always reads a strategy's name; and another switches the module off and
+ * on, which takes the hooks off and registers them again: once unloaded,
+ * no hook is left.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,7 +72,55 @@ struct param_tally {
 	long absent;
 	long bad;
 	char last_bad[32];
+	long toggles;		/* writes to "enabled" the module took */
+	long toggle_errors;	/* refused for another reason than its absence */
+	int last_toggle_error;
 };
+
+/*
+ * Switch the module off and on over and over until told to stop, across
+ * loads and unloads: switching on registers the hooks, which must never
+ * happen once an unload has taken them off.
+ */
+static void toggle_enabled(struct param_tally *t)
+{
+	int on = 0, err;
+
+	signal(SIGTERM, on_term);
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		err = ep_write(EP_SYSFS "/enabled", on ? "1" : "0");
+		on = !on;
+		if (!err) {
+			t->toggles++;
+		} else if (err != -ENOENT && err != -ENODEV) {
+			t->toggle_errors++;
+			t->last_toggle_error = -err;
+		}
+		usleep(20000);
+	}
+}
+
+/* Whether ftrace redirects a function of ephport's hooks (-1: unknown). */
+static int hooks_left(void)
+{
+	static const char *const hooked[] = {
+		"inet_csk_get_port ", "udp_lib_get_port ", "inet_put_port ",
+		"udp_lib_unhash ", "inet_sk_get_local_port_range ",
+		"inet_hash_connect ",
+	};
+	FILE *f = fopen("/sys/kernel/tracing/enabled_functions", "r");
+	char line[512];
+	unsigned int i;
+	int left = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		for (i = 0; i < ARRAY_SIZE(hooked); i++)
+			left |= !strncmp(line, hooked[i], strlen(hooked[i]));
+	fclose(f);
+	return left;
+}
 
 /*
  * Read the strategy parameter over and over until told to stop: each read
@@ -144,7 +194,7 @@ TEST_F_TIMEOUT(reload, under_churn, 900)
 	};
 	struct param_tally *ptally;
 	struct tally *tally;
-	pid_t pids[WORKERS], acceptors[2], reader;
+	pid_t pids[WORKERS], acceptors[2], reader, toggler;
 	int i, l4, l6;
 
 	ASSERT_EQ(0, ep_load(""));
@@ -174,6 +224,11 @@ TEST_F_TIMEOUT(reload, under_churn, 900)
 		read_param(ptally);
 		_exit(0);
 	}
+	toggler = fork();
+	if (toggler == 0) {
+		toggle_enabled(ptally);
+		_exit(0);
+	}
 	for (i = 0; i < CYCLES; i++) {
 		const char *p = params[i % ARRAY_SIZE(params)];
 
@@ -195,6 +250,10 @@ TEST_F_TIMEOUT(reload, under_churn, 900)
 		kill(reader, SIGTERM);
 		waitpid(reader, NULL, 0);
 	}
+	if (toggler > 0) {
+		kill(toggler, SIGTERM);
+		waitpid(toggler, NULL, 0);
+	}
 	TH_LOG("%d cycles: insmod %.3f s, rmmod %.3f s on average", CYCLES,
 	       t_load / CYCLES, t_unload / CYCLES);
 	for (i = 0; i < WORKERS; i++) {
@@ -209,6 +268,15 @@ TEST_F_TIMEOUT(reload, under_churn, 900)
 	EXPECT_LT(0, reader);
 	EXPECT_LT(0, ptally->read);
 	EXPECT_EQ(0, ptally->bad) TH_LOG("last read \"%s\"", ptally->last_bad);
+	TH_LOG("enabled: %ld switches taken", ptally->toggles);
+	EXPECT_LT(0, ptally->toggles);
+	EXPECT_EQ(0, ptally->toggle_errors) TH_LOG("last: %s",
+						   strerror(ptally->last_toggle_error));
+	/* Unloaded: no hook stays, whatever switch raced with the unload. */
+	if (hooks_left() < 0)
+		TH_LOG("no tracefs enabled_functions: hooks left not checked");
+	else
+		EXPECT_EQ(0, hooks_left());
 	kill(acceptors[0], SIGKILL);
 	kill(acceptors[1], SIGKILL);
 	waitpid(acceptors[0], NULL, 0);
