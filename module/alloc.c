@@ -355,7 +355,7 @@ static int ephport_walk(struct ephport_alloc_ctx *c, ephport_begin_t begin,
 static int ephport_bind_pass(struct ephport_alloc_ctx *c, ephport_begin_t begin)
 {
 	const struct ephport_req *req = &c->req;
-	struct ephport_req half = *req;
+	struct ephport_req half;
 	int ret;
 
 	if (begin != ephport_kernel_bind_begin ||
@@ -363,6 +363,7 @@ static int ephport_bind_pass(struct ephport_alloc_ctx *c, ephport_begin_t begin)
 		return ephport_walk(c, begin, req);
 
 	/* As inet_csk_find_open_port(): the lower half is even-sized. */
+	half = *req;
 	half.n = (req->n >> 2) << 1;
 	ret = ephport_walk(c, begin, &half);
 	if (!ret)

@@ -71,6 +71,10 @@ static u32 ephport_free_distance(const struct ephport_walk *w, u32 off, u32 limi
 	u32 head = w->n - off < limit ? w->n - off : limit;
 	u32 p;
 
+	/* Most often, in a range not nearly full: this very port. */
+	if (limit && !test_bit(w->low + off, w->busy))
+		return 0;
+
 	p = find_next_zero_bit(w->busy, w->low + off + head, w->low + off);
 	if (p < w->low + off + head)
 		return p - (w->low + off);

@@ -97,4 +97,10 @@ static inline unsigned long find_next_zero_bit(const unsigned long *addr,
 	return size;
 }
 
+/* The kernel's test_bit(). */
+static inline bool test_bit(unsigned long nr, const unsigned long *addr)
+{
+	return addr[nr / EPHPORT_BITS_PER_LONG] >> (nr % EPHPORT_BITS_PER_LONG) & 1;
+}
+
 #endif /* _EPHPORT_CORE_SHIM_H */
