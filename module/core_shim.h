@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the strategy core (core.c) needs from its environment: fixed-size
- * types, siphash, a random source, find_next_zero_bit() and test_bit(), single-copy
- * accesses to shared state, the double-hash table set up on first use and
- * EXPORT_SYMBOL_GPL() for what strategy modules call.
+ * types, siphash, a random source, find_next_zero_bit() and test_bit(),
+ * single-copy accesses to shared state, the double-hash table set up on
+ * first use and EXPORT_SYMBOL_GPL() for what strategy modules call.
  * selftests/unit/core_shim.h provides the same for userspace.
  */
 #ifndef _EPHPORT_CORE_SHIM_H

@@ -104,12 +104,12 @@ static struct ephport_pcpu_stats __percpu *ephport_net_stats(struct ephport_net 
 	return ephport_lazy_percpu_publish((void __percpu **)&en->stats, pcpu);
 }
 
-/* What the log and the tracepoint show of allocation @a. */
 /* What a log entry names when there is no strategy or rule. */
 static const char ephport_none[EPHPORT_STRATEGY_NAME_MAX] = "-";
 
 /*
- * Every field of @e but the time, pid and comm, which only the log keeps.
+ * What the log and the tracepoint show of allocation @a: every field of @e
+ * but the time, pid and comm, which only the log keeps.
  * The names are copied whole (the arrays are NUL-padded), without a
  * string scan.
  */
