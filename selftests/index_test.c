@@ -269,43 +269,19 @@ TEST_F(index, agrees_with_kernel_tables)
 	compare(_metadata, "udp", DPORT, NULL, 0);
 }
 
-/*
- * Whether ftrace redirects kernel function @name now, as tracefs lists it
- * in enabled_functions: 1 or 0, or -errno when that cannot be read.
- */
-static int redirected(const char *name)
-{
-	char line[512];
-	size_t len = strlen(name);
-	FILE *f = fopen("/sys/kernel/tracing/enabled_functions", "r");
-	int found = 0;
-
-	if (!f)
-		return -errno;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, name, len) && line[len] == ' ';
-	fclose(f);
-	return found;
-}
-
-static const char *const hooked[] = {
-	"inet_csk_get_port", "udp_lib_get_port", "inet_put_port",
-	"udp_lib_unhash", "inet_sk_get_local_port_range",
-};
-
 static void expect_redirected(struct __test_metadata *_metadata, int yes)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(hooked); i++) {
-		int r = redirected(hooked[i]);
+	for (i = 0; ep_hooked[i]; i++) {
+		int r = ep_redirected(ep_hooked[i]);
 
 		if (r < 0) {
 			TH_LOG("no tracefs enabled_functions (%s): redirections not checked",
 			       strerror(-r));
 			return;
 		}
-		EXPECT_EQ(yes, r) TH_LOG("%s %sredirected", hooked[i], r ? "" : "not ");
+		EXPECT_EQ(yes, r) TH_LOG("%s %sredirected", ep_hooked[i], r ? "" : "not ");
 	}
 }
 

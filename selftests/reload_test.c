@@ -103,22 +103,15 @@ static void toggle_enabled(struct param_tally *t)
 /* Whether ftrace redirects a function of ephport's hooks (-1: unknown). */
 static int hooks_left(void)
 {
-	static const char *const hooked[] = {
-		"inet_csk_get_port ", "udp_lib_get_port ", "inet_put_port ",
-		"udp_lib_unhash ", "inet_sk_get_local_port_range ",
-		"inet_hash_connect ",
-	};
-	FILE *f = fopen("/sys/kernel/tracing/enabled_functions", "r");
-	char line[512];
 	unsigned int i;
-	int left = 0;
+	int left = 0, r;
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		for (i = 0; i < ARRAY_SIZE(hooked); i++)
-			left |= !strncmp(line, hooked[i], strlen(hooked[i]));
-	fclose(f);
+	for (i = 0; ep_hooked[i]; i++) {
+		r = ep_redirected(ep_hooked[i]);
+		if (r < 0)
+			return -1;
+		left |= r;
+	}
 	return left;
 }
 

@@ -121,6 +121,27 @@ bool ep_builtins_first(const char *list)
 	       (list[len] == '\0' || list[len] == ' ' || list[len] == '\n');
 }
 
+const char *const ep_hooked[] = {
+	"inet_hash_connect", "inet_csk_get_port", "udp_lib_get_port",
+	"inet_put_port", "udp_lib_unhash", "inet_sk_get_local_port_range",
+	NULL
+};
+
+int ep_redirected(const char *name)
+{
+	char line[512];
+	size_t len = strlen(name);
+	FILE *f = fopen("/sys/kernel/tracing/enabled_functions", "r");
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, name, len) && line[len] == ' ';
+	fclose(f);
+	return found;
+}
+
 ssize_t ep_read_all(const char *path, char *buf, size_t size)
 {
 	size_t len = 0;

@@ -60,6 +60,13 @@ int ep_read(const char *path, char *buf, size_t size);
 long long ep_read_u64(const char *path);
 /* The whole file, NUL-terminated: its length or -errno. */
 ssize_t ep_read_all(const char *path, char *buf, size_t size);
+/* The kernel functions the module redirects while enabled, on every kernel: NULL-terminated. */
+extern const char *const ep_hooked[];
+/*
+ * Whether ftrace redirects kernel function @name now, as tracefs lists it
+ * in enabled_functions: 1 or 0, or -errno when that cannot be read.
+ */
+int ep_redirected(const char *name);
 /* One write(2) of exactly @len bytes: the count written or -errno. */
 ssize_t ep_write_buf(const char *path, const void *buf, size_t len);
 /* @s for a log message: C escapes, long values cut short (static buffer). */
