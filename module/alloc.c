@@ -164,6 +164,7 @@ struct ephport_alloc_ctx {
 	struct ephport_force force;	/* what the range hook answers @sk */
 	u32 off;			/* the candidate taken, as an offset */
 	bool relax;			/* TCP: the relaxed autobind pass */
+	bool indexed;			/* the index mirrors @sk's table */
 	struct inet_timewait_death_row *dr;	/* connect() */
 	unsigned int hash2_nulladdr;		/* UDP */
 };
@@ -334,14 +335,15 @@ static int ephport_walk(struct ephport_alloc_ctx *c, ephport_begin_t begin,
 
 	ephport_walk_begin(&w, begin, req);
 	/* The relaxed pass looks for ports in use: the index would not help. */
-	if (!c->relax)
+	if (!c->relax && c->indexed)
 		ephport_index_use(&w, net, en, proto, req->low);
 	while (ephport_next_port(&w, req, net, &c->off, &port)) {
 		c->a.probes++;
 		ret = ephport_try(c, port);
 		if (ret <= 0)
 			return ret;
-		ephport_index_learn(c->sk, en, proto, port);
+		if (c->indexed)
+			ephport_index_learn(c->sk, en, proto, port);
 		cond_resched();
 	}
 	return c->a.path <= EPHPORT_TCP6_CONNECT ? -EADDRNOTAVAIL : -EADDRINUSE;
@@ -450,6 +452,7 @@ static noinline bool ephport_choose(struct ephport_alloc_ctx *c)
 	c->en = ephport_net(sock_net(c->sk));
 	if (!c->en)
 		return false;
+	c->indexed = ephport_index_mirrors(c->sk, ephport_path_proto(c->a.path));
 
 	ephport_policy_get(c->sk, c->a.path, &pol);
 	s = pol.strategy;
@@ -472,7 +475,7 @@ static noinline bool ephport_choose(struct ephport_alloc_ctx *c)
 	if (!c->a.result && s->commit)
 		s->commit(&c->req, c->off, c->a.probes);
 out:
-	if (!c->a.result)
+	if (!c->a.result && c->indexed)
 		ephport_index_set(c->en, ephport_path_proto(c->a.path),
 				  inet_sk(c->sk)->inet_num);
 	ephport_record(c->en, &c->a);
@@ -514,16 +517,17 @@ static int ephport_inet6_hash_connect(struct inet_timewait_death_row *dr,
  */
 static int ephport_get_port(struct ephport_alloc_ctx *c, unsigned short snum)
 {
+	enum ephport_proto proto = ephport_path_proto(c->a.path);
 	struct ephport_net *en;
 	int ret;
 
 	if (!snum && ephport_choose(c))
 		return c->a.result;
 	ret = ephport_orig(c, snum);
-	if (snum && !ret) {
+	if (snum && !ret && ephport_index_mirrors(c->sk, proto)) {
 		en = ephport_net(sock_net(c->sk));
 		if (en)
-			ephport_index_set(en, ephport_path_proto(c->a.path), snum);
+			ephport_index_set(en, proto, snum);
 	}
 	return ret;
 }

@@ -93,4 +93,17 @@ static inline struct udp_table *ephport_udp_table(struct net *net)
 #endif
 }
 
+/*
+ * The UDP table @sk's port is in: UDP-Lite's own (struct proto's
+ * h.udp_table) until 7.x removed UDP-Lite, else the namespace's.
+ */
+static inline struct udp_table *ephport_sk_udp_table(const struct sock *sk)
+{
+#ifdef EPHPORT_HAVE_PROTO_UDP_TABLE
+	if (sk->sk_prot->h.udp_table)
+		return sk->sk_prot->h.udp_table;
+#endif
+	return ephport_udp_table(sock_net(sk));
+}
+
 #endif /* _EPHPORT_COMPAT_H */

@@ -121,6 +121,22 @@ void ephport_index_learn(struct sock *sk, struct ephport_net *en,
 }
 
 /*
+ * Whether @sk takes its port from the table the index of @proto mirrors,
+ * the namespace's TCP bind table or UDP table.  DCCP sockets (until 6.16)
+ * and UDP-Lite sockets (until 7.x) go through the same functions but take
+ * their ports from tables of their own: the index neither steers their
+ * walks nor learns from their ports.
+ */
+bool ephport_index_mirrors(const struct sock *sk, enum ephport_proto proto)
+{
+	struct net *net = sock_net(sk);
+
+	if (proto == EPHPORT_PROTO_TCP)
+		return ephport_bind_hashinfo(sk) == net->ipv4.tcp_death_row.hashinfo;
+	return ephport_sk_udp_table(sk) == ephport_udp_table(net);
+}
+
+/*
  * A socket has let @port go (after inet_put_port() or udp_lib_unhash()
  * returned: the port is out of the kernel's tables by now).  Every TCP
  * and UDP close of every namespace comes here, on any CPU: it writes
@@ -132,7 +148,7 @@ void ephport_index_release(struct sock *sk, enum ephport_proto proto, u16 port)
 {
 	struct ephport_net *en;
 
-	if (!port)
+	if (!port || !ephport_index_mirrors(sk, proto))
 		return;
 	en = ephport_net(sock_net(sk));
 	if (en)

@@ -22,6 +22,7 @@ enum ephport_proto {
 
 struct ephport_net;
 
+bool ephport_index_mirrors(const struct sock *sk, enum ephport_proto proto);
 void ephport_index_set(struct ephport_net *en, enum ephport_proto proto, u16 port);
 void ephport_index_clear(struct ephport_net *en, enum ephport_proto proto, u16 port);
 void ephport_index_learn(struct sock *sk, struct ephport_net *en,

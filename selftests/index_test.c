@@ -3,10 +3,12 @@
  * The occupancy index (/proc/net/ephport/index) agrees with the kernel's
  * tables after churn on every path, range changes, strategy switches and
  * namespaces coming and going; it knows the ports held before its first
- * walk, the module loaded or not, and after the module was disabled; and
- * allocation never fails while a port is free.
+ * walk, the module loaded or not, and after the module was disabled;
+ * allocation never fails while a port is free; and it leaves DCCP and
+ * UDP-Lite, which have tables of their own, alone.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,6 +377,93 @@ TEST_F(index, never_fails_while_a_port_is_free)
 					close(held[i]);
 		}
 	}
+}
+
+/* A socket of @type and @protocol bound to @port (0: ephport chooses), or -errno. */
+static int bind_proto(int type, int protocol, int port)
+{
+	int fd = socket(AF_INET, type, protocol);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = ep_bind_port(fd, AF_INET, port);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* A bind(0) of @type/@protocol: its port, or -errno. */
+static int bound_port(int type, int protocol, int *fd)
+{
+	*fd = bind_proto(type, protocol, 0);
+	return *fd < 0 ? *fd : ep_local_port(*fd);
+}
+
+/*
+ * With "sequential", a bind(0) of @type/@protocol after one that got
+ * @port gets @port + 1 when @type/@held_protocol holds that port: a port
+ * held in another table is free for it.
+ */
+static void after_other(struct __test_metadata *_metadata, const char *name,
+			int type, int protocol, int held_type, int held_protocol)
+{
+	int first, second, held, port, expected;
+
+	port = bound_port(type, protocol, &first);
+	ASSERT_LE(0, port) TH_LOG("%s bind(0): %s", name, strerror(-port));
+	expected = port + 1;
+	held = bind_proto(held_type, held_protocol, expected);
+	ASSERT_LE(0, held) TH_LOG("port %d: %s", expected, strerror(-held));
+	port = bound_port(type, protocol, &second);
+	EXPECT_EQ(expected, port) TH_LOG("%s bind(0) next to a port held in another table",
+					 name);
+	close(held);
+	close(first);
+	if (second >= 0)
+		close(second);
+}
+
+/*
+ * DCCP and UDP-Lite go through TCP's and UDP's functions but keep their
+ * ports in tables of their own, as the stock kernel does: a port a TCP
+ * (UDP) socket holds is free for DCCP (UDP-Lite), and the other way round.
+ * The index, which mirrors the TCP and UDP tables, must not steer either
+ * walk past it.
+ */
+static void own_table(struct __test_metadata *_metadata, const char *name,
+		      int type, int protocol, int main_type)
+{
+	const char *main_name = main_type == SOCK_STREAM ? "TCP" : "UDP";
+	int fd, i;
+
+	fd = socket(AF_INET, type, protocol);
+	if (fd < 0)
+		SKIP(return, "no %s in this kernel: %s", name, strerror(errno));
+	close(fd);
+
+	ASSERT_EQ(0, ep_load("range=40000-40099 strategy=sequential"));
+	/* Twice: the second time, every index is set up. */
+	for (i = 0; i < 2; i++) {
+		after_other(_metadata, name, type, protocol, main_type, 0);
+		after_other(_metadata, main_name, main_type, 0, type, protocol);
+	}
+}
+
+TEST_F(index, udplite_own_table)
+{
+	/* UDP-Lite is built into the kernels that have it (until 7.x). */
+	own_table(_metadata, "UDP-Lite", SOCK_DGRAM, IPPROTO_UDPLITE, SOCK_DGRAM);
+}
+
+TEST_F(index, dccp_own_table)
+{
+	/* In the VM where the kernel has it as a module (until 6.16). */
+	if (system("modprobe dccp_ipv4 2>/dev/null"))
+		TH_LOG("modprobe dccp_ipv4 failed");
+	own_table(_metadata, "DCCP", SOCK_DCCP, IPPROTO_DCCP, SOCK_STREAM);
 }
 
 int main(int argc, char **argv)

@@ -123,8 +123,11 @@ run_all() {
 
 ktap_print_header
 unload
-# ip_local_port_range has SCTP variants; the VM does not autoload modules.
-modprobe sctp 2>/dev/null
+# ip_local_port_range has SCTP variants, reuseport_addr_any DCCP ones
+# (kernels before 6.16); the VM does not autoload modules.
+for m in sctp dccp_ipv4 dccp_ipv6; do
+	modprobe "$m" 2>/dev/null
+done
 start=$(date +%s)
 stock
 for f in "$TMP"/*.skipped; do

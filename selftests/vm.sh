@@ -49,7 +49,7 @@ for series in "$@"; do
 	else
 		kdir=$("$q/fetch-kernel.sh" "$series")
 		rel=$(basename "$kdir")
-		kmods=${EPHPORT_VM_KMODS-veth sctp configfs} mem=${EPHPORT_VM_MEM:-1024}
+		kmods=${EPHPORT_VM_KMODS-veth sctp configfs dccp_ipv4? dccp_ipv6?} mem=${EPHPORT_VM_MEM:-1024}
 		cmdline=${EPHPORT_VM_CMDLINE:-}
 	fi
 	out=$build/kernels/$rel

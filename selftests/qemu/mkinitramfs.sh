@@ -11,8 +11,10 @@
 # $EPHPORT_EXTRA_KO names more modules to put beside ephport.ko.
 #
 # The archive holds a static busybox, /init, the payload, ephport.ko and the
-# few kernel modules the tests load (veth, sctp), decompressed, with their
-# dependencies and a modules.dep made by depmod.
+# few kernel modules the tests load (veth, sctp, configfs; dccp_ipv4 where
+# the kernel has it), decompressed, with their dependencies and a
+# modules.dep made by depmod.  A name ending in '?' is left out when the
+# kernel does not have it.
 
 set -eu
 
@@ -21,8 +23,8 @@ module=${2:?usage}
 payload=${3:?usage}
 out=${4:?usage}
 here=$(cd "$(dirname "$0")" && pwd)
-# Unset: veth and sctp; set but empty: none (a kernel with all built in).
-kmods=${EPHPORT_VM_KMODS-veth sctp configfs}
+# Unset: the list below; set but empty: none (a kernel with all built in).
+kmods=${EPHPORT_VM_KMODS-veth sctp configfs dccp_ipv4? dccp_ipv6?}
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
@@ -50,12 +52,14 @@ done
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 
-# Copy a kernel module and, recursively, what it depends on.
+# Copy a kernel module and, recursively, what it depends on ("name?": if any).
 add_kmod() {
+	name=${1%\?}
 	# Built into the kernel: nothing to copy.
-	grep -qs "/$1\.ko\$" "$moddir/modules.builtin" && return 0
-	f=$(find "$moddir/kernel" -name "$1.ko*" | head -n 1)
-	[ -n "$f" ] || die "kernel module $1 not found"
+	grep -qs "/$name\.ko\$" "$moddir/modules.builtin" && return 0
+	f=$(find "$moddir/kernel" -name "$name.ko*" | head -n 1)
+	[ -n "$f" ] || [ "$name" != "$1" ] || die "kernel module $1 not found"
+	[ -n "$f" ] || return 0
 	rel=${f#"$moddir"/}
 	dst=$stage/lib/modules/$release/${rel%.xz}
 	[ -f "$dst" ] && return 0
@@ -68,9 +72,11 @@ add_kmod() {
 		add_kmod "$dep"
 	done
 }
+set -f	# names, not file patterns ('?' marks the optional ones)
 for m in $kmods; do
 	add_kmod "$m"
 done
+set +f
 for f in modules.order modules.builtin modules.builtin.modinfo; do
 	[ -f "$moddir/$f" ] && cp "$moddir/$f" "$stage/lib/modules/$release/"
 done
