@@ -5,13 +5,14 @@
  * left, connect() shares ports across 4-tuples and skips bound ports,
  * reserved ports, the unprivileged floor and IP_LOCAL_PORT_RANGE are
  * honoured, SO_REUSEADDR shares only as net.ipv4.ip_autobind_reuse allows,
- * SCTP keeps the stock range, and concurrent connect() never duplicates a
- * 4-tuple.
+ * SCTP keeps the stock range, DCCP gets ports of the range from its own
+ * tables, and concurrent connect() never duplicates a 4-tuple.
  *
  * The module is loaded once; each test runs in a network namespace of its
  * own and selects its strategy and range through sysfs.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,71 @@ TEST_F(alloc, sctp_keeps_stock_range)
 			close(fd);
 		}
 	}
+}
+
+#ifndef SOL_DCCP
+#define SOL_DCCP		269
+#endif
+#define DCCP_SOCKOPT_SERVICE	2	/* <linux/dccp.h> */
+
+/* A DCCP socket with the service code the test's listener takes, or -errno. */
+static int dccp_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_DCCP, IPPROTO_DCCP);
+	int service = htonl(42), err;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_DCCP, DCCP_SOCKOPT_SERVICE, &service, sizeof(service))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * DCCP (until 6.16) goes through the TCP functions: its bind(0) and its
+ * connect() each get 16 distinct ports of a 16-port range, then the stock
+ * errno, the ports committed in DCCP's own tables.
+ */
+TEST_F(alloc, dccp)
+{
+	int fds[17], lfd, c, i, err, port;
+	char seen[16];
+
+	/* In the VM where the kernel has it as a module. */
+	if (system("modprobe dccp_ipv4 2>/dev/null"))
+		TH_LOG("modprobe dccp_ipv4 failed");
+	lfd = dccp_socket();
+	if (lfd < 0)
+		SKIP(return, "no DCCP in this kernel: %s", strerror(-lfd));
+	ASSERT_EQ(0, ep_bind_port(lfd, AF_INET, DPORT + 1));
+	ASSERT_EQ(0, listen(lfd, 64));
+	set_range(_metadata, LOW, LOW + 15);
+
+	/* bind(0) first: connected sockets keep their ports a while after. */
+	for (c = 0; c < 2; c++) {
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < 17; i++) {
+			fds[i] = dccp_socket();
+			ASSERT_LE(0, fds[i]);
+			err = c ? ep_connect_port(fds[i], AF_INET, DPORT + 1) :
+				  ep_bind_port(fds[i], AF_INET, 0);
+			if (i == 16)
+				break;
+			ASSERT_EQ(0, err) TH_LOG("%s #%d: %s", c ? "connect()" : "bind(0)",
+						 i, strerror(-err));
+			port = ep_local_port(fds[i]);
+			ASSERT_LE(LOW, port);
+			ASSERT_GE(LOW + 15, port);
+			EXPECT_EQ(0, seen[port - LOW]) TH_LOG("port %d twice", port);
+			seen[port - LOW] = 1;
+		}
+		EXPECT_EQ(c ? -EADDRNOTAVAIL : -EADDRINUSE, err);
+		close_all(fds, 17);
+	}
+	close(lfd);
 }
 
 /*
